@@ -86,6 +86,21 @@ CREATE TABLE IF NOT EXISTS events (
   KEY events_created (created_at)
 ) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin;
 
+-- An issue's own events, kept for as long as the issue exists (the events
+-- table is pruned after events.retention_hours); written in the same
+-- transaction as the event itself.
+CREATE TABLE IF NOT EXISTS issue_history (
+  event_id      BIGINT UNSIGNED NOT NULL PRIMARY KEY,
+  issue_id      BIGINT UNSIGNED NOT NULL,
+  org_id        VARCHAR(64)  NOT NULL,
+  type          VARCHAR(32)  NOT NULL,
+  actor_id      VARCHAR(64)  NULL,
+  issue_version INT UNSIGNED NULL,
+  payload       MEDIUMTEXT NOT NULL,
+  created_at    DATETIME(3)  NOT NULL,
+  KEY issue_history_issue (issue_id, event_id)
+) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin;
+
 CREATE TABLE IF NOT EXISTS notifications (
   id          BIGINT UNSIGNED NOT NULL AUTO_INCREMENT PRIMARY KEY,
   org_id      VARCHAR(64)  NOT NULL,

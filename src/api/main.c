@@ -1,1 +1,293 @@
-int main(void) { return 0; }
+/* ciis-api: the REST API as a long-lived multi-threaded FastCGI program, or
+ * one CGI request when started as CGI.
+ *
+ * One acceptor thread takes FastCGI connections and hands each request to a
+ * thread of its own, so a request that waits (a slow database, later a held
+ * stream) never keeps another from being answered; --threads caps how many
+ * run at once. */
+#include "config.h"
+
+#include <errno.h>
+#include <fcgiapp.h>
+#include <getopt.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "api/io.h"
+#include "api/req.h"
+#include "api/router.h"
+#include "core/auth.h"
+#include "core/config.h"
+#include "core/db.h"
+#include "core/log.h"
+#include "core/xalloc.h"
+
+#define THREAD_STACK (256 * 1024)
+#define DEFAULT_THREADS 4096
+
+struct options {
+	const char *config;
+	const char *listen;
+	long threads;
+};
+
+static struct api_ctx ctx;
+static int listen_fd = 0;		/* FCGI_LISTENSOCK_FILENO unless --listen */
+static volatile sig_atomic_t stopping;
+
+static pthread_mutex_t active_lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t active_cond = PTHREAD_COND_INITIALIZER;
+static long active, max_active;
+
+static void
+usage(FILE *f)
+{
+	fprintf(f, "usage: ciis-api [-c FILE] [--listen HOST:PORT|PATH] [--threads N]\n"
+	    "       ciis-api --help | --version\n"
+	    "Without --listen, serves the FastCGI socket on fd 0, or one CGI request.\n");
+}
+
+static int
+parse_options(int argc, char **argv, struct options *o)
+{
+	static const struct option longopts[] = {
+		{ "config", required_argument, NULL, 'c' },
+		{ "listen", required_argument, NULL, 'l' },
+		{ "threads", required_argument, NULL, 't' },
+		{ "help", no_argument, NULL, 'h' },
+		{ "version", no_argument, NULL, 'V' },
+		{ NULL, 0, NULL, 0 },
+	};
+	char *end;
+	int ch;
+
+	o->threads = DEFAULT_THREADS;
+	while ((ch = getopt_long(argc, argv, "c:l:t:hV", longopts, NULL)) != -1) {
+		switch (ch) {
+		case 'c': o->config = optarg; break;
+		case 'l': o->listen = optarg; break;
+		case 't':
+			o->threads = strtol(optarg, &end, 10);
+			if (*end != '\0' || o->threads < 1 || o->threads > 100000) {
+				fprintf(stderr, "ciis-api: --threads: expected 1..100000\n");
+				return 2;
+			}
+			break;
+		case 'h': usage(stdout); exit(0);
+		case 'V': printf("ciis-api %s\n", PACKAGE_VERSION); exit(0);
+		default: usage(stderr); return 2;
+		}
+	}
+	if (optind != argc) {
+		usage(stderr);
+		return 2;
+	}
+	return 0;
+}
+
+static int
+setup(const struct options *o)
+{
+	static struct ciis_conf conf;
+	char msg[512];
+
+	ciis_conf_defaults(&conf);
+	if (ciis_conf_load(&conf, o->config, msg, sizeof msg) != 0) {
+		fprintf(stderr, "ciis-api: %s\n", msg);
+		return -1;
+	}
+	ciis_log_set_level((enum ciis_log_level)ciis_log_level_parse(conf.log_level));
+	if ((ctx.keys = ciis_keys_load(&conf, 0, msg, sizeof msg)) == NULL) {
+		fprintf(stderr, "ciis-api: %s\n", msg);
+		return -1;
+	}
+	ciis_db_library_init();
+	ctx.conf = &conf;
+	ctx.pool = ciis_db_pool_new(&conf);
+	return 0;
+}
+
+static void
+serve(struct api_io *io)
+{
+	struct api_req req;
+
+	api_req_init(&req, io, &ctx);
+	api_dispatch(&req);
+	api_req_cleanup(&req);
+}
+
+static void *
+request_thread(void *arg)
+{
+	FCGX_Request *r = arg;
+	struct api_io io;
+
+	api_io_fcgi(&io, r);
+	serve(&io);
+	FCGX_Finish_r(r);
+	free(r);
+	ciis_db_thread_end();
+	pthread_mutex_lock(&active_lock);
+	active--;
+	pthread_cond_signal(&active_cond);
+	pthread_mutex_unlock(&active_lock);
+	return NULL;
+}
+
+/* Wait for a free slot; 0 when we may start another request. */
+static int
+take_slot(void)
+{
+	pthread_mutex_lock(&active_lock);
+	while (active >= max_active && !stopping)
+		pthread_cond_wait(&active_cond, &active_lock);
+	active++;
+	pthread_mutex_unlock(&active_lock);
+	return stopping ? -1 : 0;
+}
+
+static void
+give_slot(void)
+{
+	pthread_mutex_lock(&active_lock);
+	active--;
+	pthread_cond_signal(&active_cond);
+	pthread_mutex_unlock(&active_lock);
+}
+
+static int
+start_request(FCGX_Request *r, pthread_attr_t *attr)
+{
+	pthread_t t;
+	int e;
+
+	if ((e = pthread_create(&t, attr, request_thread, r)) != 0) {
+		ciis_log(CIIS_LOG_ERROR, "api: cannot start a thread: %s", strerror(e));
+		FCGX_Finish_r(r);
+		free(r);
+		give_slot();
+		return -1;
+	}
+	return 0;
+}
+
+static void
+accept_loop(void)
+{
+	pthread_attr_t attr;
+
+	pthread_attr_init(&attr);
+	pthread_attr_setstacksize(&attr, THREAD_STACK);
+	pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+	while (!stopping) {
+		FCGX_Request *r = ciis_xmalloc(sizeof *r);
+
+		if (take_slot() != 0) {
+			free(r);
+			give_slot();
+			break;
+		}
+		FCGX_InitRequest(r, listen_fd, 0);
+		if (FCGX_Accept_r(r) != 0) {
+			free(r);
+			give_slot();
+			if (stopping)
+				break;
+			continue;
+		}
+		start_request(r, &attr);
+	}
+	pthread_attr_destroy(&attr);
+}
+
+static void
+on_terminate(int sig)
+{
+	stopping = 1;
+	/* wakes the acceptor blocked in accept(2) */
+	shutdown(listen_fd, SHUT_RDWR);
+}
+
+/* libfcgi's own SIGTERM handler only sets a flag a threaded acceptor never
+ * sees, so ours replaces it after FCGX_Init. */
+static void
+install_signals(void)
+{
+	struct sigaction sa;
+
+	memset(&sa, 0, sizeof sa);
+	sa.sa_handler = on_terminate;
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGINT, &sa, NULL);
+}
+
+static int
+open_listener(const char *where)
+{
+	int fd = FCGX_OpenSocket(where, 1024);
+
+	if (fd < 0) {
+		fprintf(stderr, "ciis-api: cannot listen on %s: %s\n", where, strerror(errno));
+		return -1;
+	}
+	/* a unix socket gets umask permissions; the web server must connect */
+	if (where[0] == '/' && chmod(where, 0666) != 0)
+		ciis_log(CIIS_LOG_WARN, "api: chmod %s: %s", where, strerror(errno));
+	return fd;
+}
+
+/* Let running requests finish, for a few seconds at most. */
+static void
+drain(void)
+{
+	for (int i = 0; i < 50; i++) {
+		long n;
+
+		pthread_mutex_lock(&active_lock);
+		n = active;
+		pthread_mutex_unlock(&active_lock);
+		if (n == 0)
+			return;
+		usleep(100 * 1000);
+	}
+}
+
+int
+main(int argc, char **argv)
+{
+	struct options o = { 0 };
+	int rc;
+
+	if ((rc = parse_options(argc, argv, &o)) != 0)
+		return rc;
+	if (setup(&o) != 0)
+		return 1;
+	if (FCGX_Init() != 0) {
+		fprintf(stderr, "ciis-api: FCGX_Init failed\n");
+		return 1;
+	}
+	if (o.listen == NULL && FCGX_IsCGI()) {
+		struct api_io io;
+
+		api_io_cgi(&io);
+		serve(&io);
+		return 0;
+	}
+	if (o.listen != NULL && (listen_fd = open_listener(o.listen)) < 0)
+		return 1;
+	install_signals();
+	max_active = o.threads;
+	ciis_log(CIIS_LOG_INFO, "api: ciis-api %s serving FastCGI%s%s", PACKAGE_VERSION,
+	    o.listen ? " on " : "", o.listen ? o.listen : "");
+	accept_loop();
+	drain();
+	ciis_log(CIIS_LOG_INFO, "api: stopped");
+	return 0;
+}

@@ -63,6 +63,10 @@ int ciis_db_exec(struct ciis_db *db, const char *sql, const struct ciis_param *p
 int ciis_db_script(struct ciis_db *db, const char *sql, struct ciis_err *err);
 
 int ciis_db_begin(struct ciis_db *db, struct ciis_err *err);
+/* A read-only REPEATABLE READ transaction on one consistent snapshot: every
+ * statement until commit/rollback sees the same committed state, so a
+ * snapshot and the last event id it includes agree. */
+int ciis_db_begin_snapshot(struct ciis_db *db, struct ciis_err *err);
 int ciis_db_commit(struct ciis_db *db, struct ciis_err *err);
 void ciis_db_rollback(struct ciis_db *db);	/* no-op outside a transaction */
 int ciis_db_in_txn(const struct ciis_db *db);

@@ -93,6 +93,17 @@ ciis_json_str_or_null(const char *s)
 }
 
 struct json_object *
+ciis_json_double(double d)
+{
+	char b[32];
+
+	snprintf(b, sizeof b, "%.15g", d);
+	if (strspn(b, "-0123456789") == strlen(b))
+		strcat(b, ".0");	/* stays a float when read back */
+	return json_object_new_double_s(d, b);
+}
+
+struct json_object *
 ciis_json_id(int64_t v)
 {
 	char b[24];

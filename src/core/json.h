@@ -21,6 +21,9 @@ long ciis_utf8_len(const char *s, size_t n);
 
 /* New json-c string / null from a possibly-NULL C string. */
 struct json_object *ciis_json_str_or_null(const char *s);
+/* A number printed with up to 15 significant digits (json-c's own form,
+ * %.17g, shows 52.2053 as 52.205300000000001). */
+struct json_object *ciis_json_double(double d);
 /* A string holding the decimal of v: ids are strings on the wire. */
 struct json_object *ciis_json_id(int64_t v);
 
