@@ -59,7 +59,8 @@ char *ciis_jwt_mint(const struct ciis_keys *k, const struct ciis_principal *p,
     int64_t now, int64_t ttl, struct ciis_err *err);
 
 /* The bearer token of an Authorization header value, lent from it; NULL
- * when the header is not "Bearer <token>". */
+ * when the header is not "Bearer <token>".  The lent string may keep the
+ * header's trailing blanks, which ciis_jwt_verify() ignores. */
 const char *ciis_auth_bearer(const char *header);
 
 #endif

@@ -98,8 +98,6 @@ ciis_json_double(double d)
 	char b[32];
 
 	snprintf(b, sizeof b, "%.15g", d);
-	if (strspn(b, "-0123456789") == strlen(b))
-		strcat(b, ".0");	/* stays a float when read back */
 	return json_object_new_double_s(d, b);
 }
 

@@ -9,6 +9,9 @@ main(void)
 	SRunner *sr = srunner_create(log_suite());
 	int failed;
 
+	srunner_add_suite(sr, config_suite());
+	srunner_add_suite(sr, jwt_suite());
+	srunner_add_suite(sr, place_suite());
 	srunner_run_all(sr, CK_NORMAL);
 	failed = srunner_ntests_failed(sr);
 	srunner_free(sr);

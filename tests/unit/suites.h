@@ -5,5 +5,8 @@
 #include <check.h>
 
 Suite *log_suite(void);
+Suite *config_suite(void);
+Suite *jwt_suite(void);
+Suite *place_suite(void);
 
 #endif
