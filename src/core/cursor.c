@@ -76,8 +76,12 @@ ciis_cursor_decode(const char *s, int64_t *id)
 
 	if (strlen(s) >= CIIS_CURSOR_LEN || (n = decode(s, plain, sizeof plain - 1)) < 4)
 		return -1;
+	char again[CIIS_CURSOR_LEN];
+
 	plain[n] = '\0';
-	if (memcmp(plain, "c1:", 3) != 0)
+	if (memcmp(plain, "c1:", 3) != 0 || ciis_id_parse((const char *)plain + 3, id) != 0)
 		return -1;
-	return ciis_id_parse((const char *)plain + 3, id);
+	/* only the one spelling we give out: no stray bits, bytes or zeros */
+	ciis_cursor_encode(*id, again);
+	return strcmp(again, s) == 0 ? 0 : -1;
 }

@@ -279,14 +279,26 @@ get_coord(struct json_object *v, const char *field, double lo, double hi,
 	return 0;
 }
 
+/* v's text when it is a string without NUL bytes, else NULL. */
+static const char *
+plain_string(struct json_object *v)
+{
+	const char *s;
+
+	if (!json_object_is_type(v, json_type_string))
+		return NULL;
+	s = json_object_get_string(v);
+	return strlen(s) == (size_t)json_object_get_string_len(v) ? s : NULL;
+}
+
 static int
 get_enum(struct json_object *v, const char *field, int (*parse)(const char *),
     int *out, struct ciis_err *err)
 {
+	const char *s = plain_string(v);
 	int e = 0;
 
-	if (!json_object_is_type(v, json_type_string) ||
-	    (e = parse(json_object_get_string(v))) < 0)
+	if (s == NULL || (e = parse(s)) < 0)
 		return CIIS_ERR(err, CIIS_E_BAD_REQUEST, field, "%s: not a valid value", field);
 	*out = e;
 	return 0;
@@ -295,11 +307,12 @@ get_enum(struct json_object *v, const char *field, int (*parse)(const char *),
 static int
 get_category(struct json_object *v, char **out, struct ciis_err *err)
 {
-	if (!json_object_is_type(v, json_type_string) ||
-	    !ciis_category_valid(json_object_get_string(v)))
+	const char *s = plain_string(v);
+
+	if (s == NULL || !ciis_category_valid(s))
 		return CIIS_ERR(err, CIIS_E_BAD_REQUEST, "category",
 		    "category: must be 1 to 64 characters of a-z, 0-9, _ and -");
-	*out = ciis_xstrdup(json_object_get_string(v));
+	*out = ciis_xstrdup(s);
 	return 0;
 }
 
@@ -311,8 +324,7 @@ get_id(struct json_object *v, const char *field, int64_t *out, struct ciis_err *
 		*out = json_object_get_int64(v);
 		return 0;
 	}
-	if (json_object_is_type(v, json_type_string) &&
-	    ciis_id_parse(json_object_get_string(v), out) == 0)
+	if (plain_string(v) != NULL && ciis_id_parse(plain_string(v), out) == 0)
 		return 0;
 	return CIIS_ERR(err, CIIS_E_BAD_REQUEST, field, "%s: must be an id string", field);
 }

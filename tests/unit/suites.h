@@ -8,5 +8,8 @@ Suite *log_suite(void);
 Suite *config_suite(void);
 Suite *jwt_suite(void);
 Suite *place_suite(void);
+Suite *issue_suite(void);
+Suite *cursor_suite(void);
+Suite *json_suite(void);
 
 #endif
