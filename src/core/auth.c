@@ -72,21 +72,6 @@ ciis_role_name(enum ciis_role r)
 	return role_names[r];
 }
 
-static void
-fail(char *errbuf, size_t errlen, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-
-static void
-fail(char *errbuf, size_t errlen, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (errbuf == NULL || errlen == 0)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(errbuf, errlen, fmt, ap);
-	va_end(ap);
-}
 
 /* ---- keys ---- */
 
@@ -98,17 +83,17 @@ read_key_file(const char *key, const char *path, size_t *len, char *errbuf, size
 	size_t n;
 
 	if (path == NULL) {
-		fail(errbuf, errlen, "%s: not set", key);
+		ciis_errbuf_printf(errbuf, errlen, "%s: not set", key);
 		return NULL;
 	}
 	if ((f = fopen(path, "rb")) == NULL) {
-		fail(errbuf, errlen, "%s: cannot open %s: %s", key, path, strerror(errno));
+		ciis_errbuf_printf(errbuf, errlen, "%s: cannot open %s: %s", key, path, strerror(errno));
 		return NULL;
 	}
 	buf = ciis_xmalloc(KEY_FILE_MAX + 1);
 	n = fread(buf, 1, KEY_FILE_MAX + 1, f);
 	if (ferror(f) || n == 0 || n > KEY_FILE_MAX) {
-		fail(errbuf, errlen, "%s: %s: %s", key, path, ferror(f) ? "read error"
+		ciis_errbuf_printf(errbuf, errlen, "%s: %s: %s", key, path, ferror(f) ? "read error"
 		    : n == 0 ? "empty" : "larger than 64 KiB");
 		fclose(f);
 		free(buf);
@@ -140,12 +125,12 @@ check_pem(const unsigned char *pem, size_t len, int private, size_t a, const cha
 		pk = private ? PEM_read_bio_PrivateKey(bio, NULL, no_passphrase, NULL)
 		    : PEM_read_bio_PUBKEY(bio, NULL, no_passphrase, NULL);
 	if (pk == NULL)
-		fail(errbuf, errlen, "%s: not an unencrypted PEM %s key", key,
+		ciis_errbuf_printf(errbuf, errlen, "%s: not an unencrypted PEM %s key", key,
 		    private ? "private" : "public");
 	else if (EVP_PKEY_base_id(pk) != algs[a].pkey_type ||
 	    (algs[a].pkey_type == EVP_PKEY_EC ? EVP_PKEY_bits(pk) != algs[a].bits
 	    : EVP_PKEY_bits(pk) < algs[a].bits))
-		fail(errbuf, errlen, "%s: not a%s key for %s", key,
+		ciis_errbuf_printf(errbuf, errlen, "%s: not a%s key for %s", key,
 		    algs[a].pkey_type == EVP_PKEY_EC ? " P-256" : "n RSA (2048 bits or more)",
 		    algs[a].name);
 	else
@@ -179,7 +164,7 @@ load_secret(struct ciis_keys *k, const struct ciis_conf *c, int for_signing,
     char *errbuf, size_t errlen)
 {
 	if (c->jwt_secret == NULL || *c->jwt_secret == '\0') {
-		fail(errbuf, errlen, "jwt.secret: not set (needed by HS256)");
+		ciis_errbuf_printf(errbuf, errlen, "jwt.secret: not set (needed by HS256)");
 		return -1;
 	}
 	k->verify_len = strlen(c->jwt_secret);
@@ -212,7 +197,7 @@ ciis_keys_load(const struct ciis_conf *c, int for_signing, char *errbuf, size_t 
 	int rc;
 
 	if (alg_index(c->jwt_algorithm, &a) != 0) {
-		fail(errbuf, errlen, "jwt.algorithm: expected HS256|RS256|ES256");
+		ciis_errbuf_printf(errbuf, errlen, "jwt.algorithm: expected HS256|RS256|ES256");
 		rc = -1;
 	} else if (algs[a].pkey_type == 0) {
 		rc = load_secret(k, c, for_signing, errbuf, errlen);

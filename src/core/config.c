@@ -3,6 +3,7 @@
  * test, so a key is added in exactly one place (and in ciis.conf(5), which a
  * unit test holds to this table).  Every string in struct ciis_conf is owned. */
 #include "core/config.h"
+#include "core/err.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -107,21 +108,6 @@ long_get(const struct ciis_conf *c, const struct key *k)
 	return *(const long *)(const void *)((const char *)c + k->off);
 }
 
-static void
-fail(char *errbuf, size_t errlen, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-
-static void
-fail(char *errbuf, size_t errlen, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (errbuf == NULL || errlen == 0)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(errbuf, errlen, fmt, ap);
-	va_end(ap);
-}
 
 static const struct key *
 key_find(const char *name)
@@ -184,21 +170,21 @@ set_value(struct ciis_conf *c, const struct key *k, const char *v, const char *w
 	if (k->type == T_LONG) {
 		if (parse_long(v, k->min, k->max, long_field(c, k)) == 0)
 			return 0;
-		fail(errbuf, errlen, "%s: %s: expected %ld..%ld, got \"%s\"", where, k->name,
+		ciis_errbuf_printf(errbuf, errlen, "%s: %s: expected %ld..%ld, got \"%s\"", where, k->name,
 		    k->min, k->max, v);
 		return -1;
 	}
 	if (*v == '\0' && k->def != NULL) {
 		/* a key with a default has no meaningful "unset" */
-		fail(errbuf, errlen, "%s: %s: expected a value, got \"\"", where, k->name);
+		ciis_errbuf_printf(errbuf, errlen, "%s: %s: expected a value, got \"\"", where, k->name);
 		return -1;
 	}
 	if (k->oneof != NULL && !one_of(k->oneof, v)) {
-		fail(errbuf, errlen, "%s: %s: expected %s, got \"%s\"", where, k->name, k->oneof, v);
+		ciis_errbuf_printf(errbuf, errlen, "%s: %s: expected %s, got \"%s\"", where, k->name, k->oneof, v);
 		return -1;
 	}
 	if (k->hostport && !host_port(v)) {
-		fail(errbuf, errlen, "%s: %s: expected HOST:PORT with PORT 1..65535, got \"%s\"",
+		ciis_errbuf_printf(errbuf, errlen, "%s: %s: expected HOST:PORT with PORT 1..65535, got \"%s\"",
 		    where, k->name, v);
 		return -1;
 	}
@@ -257,13 +243,13 @@ unquote(char **v, const char *where, const char *key, char *errbuf, size_t errle
 	if (**v != '"')
 		return 0;
 	if ((close = strchr(*v + 1, '"')) == NULL) {
-		fail(errbuf, errlen, "%s: %s: unterminated quote", where, key);
+		ciis_errbuf_printf(errbuf, errlen, "%s: %s: unterminated quote", where, key);
 		return -1;
 	}
 	*close = '\0';
 	rest = trim(close + 1);
 	if (*rest != '\0' && *rest != '#') {
-		fail(errbuf, errlen, "%s: %s: unexpected text after the closing quote", where, key);
+		ciis_errbuf_printf(errbuf, errlen, "%s: %s: unexpected text after the closing quote", where, key);
 		return -1;
 	}
 	(*v)++;
@@ -281,14 +267,14 @@ parse_line(struct ciis_conf *c, char *line, const char *where, char *errbuf, siz
 		return 0;
 	if ((eq = strchr(line, '=')) == NULL) {
 		/* the line is not echoed: it may be a mistyped secret */
-		fail(errbuf, errlen, "%s: expected \"key = value\"", where);
+		ciis_errbuf_printf(errbuf, errlen, "%s: expected \"key = value\"", where);
 		return -1;
 	}
 	*eq = '\0';
 	name = trim(line);
 	value = trim(eq + 1);
 	if ((k = key_find(name)) == NULL) {
-		fail(errbuf, errlen, "%s: unknown key \"%s\"", where, name);
+		ciis_errbuf_printf(errbuf, errlen, "%s: unknown key \"%s\"", where, name);
 		return -1;
 	}
 	if (unquote(&value, where, k->name, errbuf, errlen) != 0)
@@ -325,13 +311,13 @@ slurp(const char *path, int named, char **out, char *errbuf, size_t errlen)
 	if (f == NULL) {
 		if (!named && errno == ENOENT)
 			return 1;
-		fail(errbuf, errlen, "%s: cannot open: %s", path, strerror(errno));
+		ciis_errbuf_printf(errbuf, errlen, "%s: cannot open: %s", path, strerror(errno));
 		return -1;
 	}
 	buf = ciis_xmalloc(CONF_MAX_BYTES + 1);
 	n = fread(buf, 1, CONF_MAX_BYTES + 1, f);
 	if (ferror(f) || n > CONF_MAX_BYTES || memchr(buf, '\0', n) != NULL) {
-		fail(errbuf, errlen, "%s: %s", path, ferror(f) ? "read error"
+		ciis_errbuf_printf(errbuf, errlen, "%s: %s", path, ferror(f) ? "read error"
 		    : n > CONF_MAX_BYTES ? "larger than 1 MiB" : "contains a NUL byte");
 		fclose(f);
 		free(buf);
@@ -378,12 +364,12 @@ cross_check(const struct ciis_conf *c, char *errbuf, size_t errlen)
 
 	if (strcmp(c->jwt_algorithm, "HS256") == 0) {
 		if (c->jwt_secret == NULL || strlen(c->jwt_secret) < MIN_SECRET) {
-			fail(errbuf, errlen, "%s%sjwt.secret: HS256 needs a secret of at least %d bytes%s",
+			ciis_errbuf_printf(errbuf, errlen, "%s%sjwt.secret: HS256 needs a secret of at least %d bytes%s",
 			    where, sep, MIN_SECRET, c->jwt_secret ? "" : " (none set)");
 			return -1;
 		}
 	} else if (c->jwt_public_key_file == NULL) {
-		fail(errbuf, errlen, "%s%sjwt.public_key_file: %s needs a public key file",
+		ciis_errbuf_printf(errbuf, errlen, "%s%sjwt.public_key_file: %s needs a public key file",
 		    where, sep, c->jwt_algorithm);
 		return -1;
 	}

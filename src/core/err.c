@@ -43,6 +43,18 @@ ciis_err_set(struct ciis_err *err, enum ciis_code code, const char *field,
 }
 
 void
+ciis_errbuf_printf(char *buf, size_t n, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (buf == NULL || n == 0)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(buf, n, fmt, ap);
+	va_end(ap);
+}
+
+void
 ciis_err_clear(struct ciis_err *err)
 {
 	memset(err, 0, sizeof *err);

@@ -4,6 +4,8 @@
 #ifndef CIIS_CORE_ERR_H
 #define CIIS_CORE_ERR_H
 
+#include <stddef.h>
+
 enum ciis_code {
 	CIIS_E_OK = 0,
 	CIIS_E_BAD_REQUEST,	/* 400 */
@@ -36,6 +38,10 @@ int ciis_err_set(struct ciis_err *err, enum ciis_code code, const char *field,
     const char *func, int line, const char *fmt, ...)
     __attribute__((format(printf, 6, 7)));
 void ciis_err_clear(struct ciis_err *err);
+/* printf into a caller's message buffer (NULL or 0 bytes: nothing); for the
+ * start-up errors that are plain text lines (config, keys). */
+void ciis_errbuf_printf(char *buf, size_t n, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
 /* HTTP status and SPEC §4 code name ("bad_request") of a code. */
 int ciis_code_status(enum ciis_code code);
 const char *ciis_code_name(enum ciis_code code);
