@@ -9,7 +9,7 @@
  *
  * and prints transactions/s, events/s and p50/p99 latency of the COMMIT call
  * and of the whole transaction, as a Markdown table.  Run by run-append.sh
- * against a private MariaDB with sql/001_schema.sql applied; it creates and
+ * against a private MariaDB with the sql/ migrations applied; it creates and
  * empties its own bench_* tables and empties events. */
 #include <errno.h>
 #include <getopt.h>

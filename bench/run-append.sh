@@ -2,7 +2,7 @@
 # run-append.sh [append_bench options]: what commit-ordered event ids cost.
 # Starts a throwaway MariaDB with durable commits (server defaults:
 # innodb_flush_log_at_trx_commit=1, no binlog; socket only, no TCP port),
-# applies sql/001_schema.sql and runs bench/append_bench: 1, 4 and 16
+# applies the sql/ migrations and runs bench/append_bench: 1, 4 and 16
 # writers, counter ids vs plain auto-increment, 8 s per figure, 2 rounds.
 #   make bench && bench/run-append.sh            (from the build directory)
 #   bench/run-append.sh -t 4 -r 1 -W 1,16         (shorter)
@@ -66,7 +66,9 @@ until mariadb-admin --no-defaults --socket="$sock" -uroot ping >/dev/null 2>&1; 
 done
 sql() { mariadb --no-defaults --socket="$sock" -uroot "$@"; }
 sql -e 'CREATE DATABASE ciis_bench CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci' || exit 99
-sql ciis_bench < "$top_srcdir/sql/001_schema.sql" || exit 99
+for f in "$top_srcdir"/sql/[0-9][0-9][0-9]_*.sql; do
+	sql ciis_bench < "$f" || exit 99
+done
 
 echo "# $(date)"
 echo "# $(uname -srm); $(nproc) cores; $(sql -N -e 'SELECT VERSION()')"

@@ -19,8 +19,8 @@ check_org_param(struct api_req *req, struct ciis_err *err)
 	return 0;
 }
 
-static int
-heatmap_filter(struct api_req *req, struct ciis_heatmap_filter *f, struct ciis_err *err)
+int
+api_heatmap_filter(struct api_req *req, struct ciis_heatmap_filter *f, struct ciis_err *err)
 {
 	int64_t campus[1];
 	size_t ncampus;
@@ -43,7 +43,7 @@ h_heatmap(struct api_req *req, struct ciis_err *err)
 	struct json_object *o;
 	struct ciis_db *db;
 
-	if (heatmap_filter(req, &f, err) != 0 || (db = api_req_db(req, err)) == NULL ||
+	if (api_heatmap_filter(req, &f, err) != 0 || (db = api_req_db(req, err)) == NULL ||
 	    ciis_heatmap_snapshot(db, req->who.org_id, &f, &o, err) != 0)
 		return -1;
 	api_send_json(req, 200, o, NULL);

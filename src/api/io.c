@@ -3,8 +3,10 @@
 #include "api/io.h"
 
 #include <fcgiapp.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 static const char *
@@ -33,6 +35,21 @@ fcgi_flush(struct api_io *io)
 	return FCGX_FFlush(io->fcgx->out) == 0 && !FCGX_GetError(io->fcgx->out) ? 0 : -1;
 }
 
+/* The web server closes its FastCGI connection when the client leaves; a
+ * held stream sees that here without having to write. */
+static int
+fcgi_gone(struct api_io *io)
+{
+	struct pollfd p = { .fd = io->fcgx->ipcFd, .events = POLLIN | POLLRDHUP };
+	char c;
+
+	if (poll(&p, 1, 0) <= 0)
+		return 0;
+	if (p.revents & (POLLRDHUP | POLLHUP | POLLERR | POLLNVAL))
+		return 1;
+	return (p.revents & POLLIN) && recv(p.fd, &c, 1, MSG_PEEK | MSG_DONTWAIT) == 0;
+}
+
 void
 api_io_fcgi(struct api_io *io, struct FCGX_Request *req)
 {
@@ -40,6 +57,7 @@ api_io_fcgi(struct api_io *io, struct FCGX_Request *req)
 	io->read = fcgi_read;
 	io->write = fcgi_write;
 	io->flush = fcgi_flush;
+	io->gone = fcgi_gone;
 	io->fcgx = req;
 }
 
@@ -69,6 +87,12 @@ cgi_flush(struct api_io *io)
 	return fflush(stdout) == 0 ? 0 : -1;
 }
 
+static int
+cgi_gone(struct api_io *io)
+{
+	return 0;	/* a CGI program learns it only by writing */
+}
+
 void
 api_io_cgi(struct api_io *io)
 {
@@ -76,5 +100,6 @@ api_io_cgi(struct api_io *io)
 	io->read = cgi_read;
 	io->write = cgi_write;
 	io->flush = cgi_flush;
+	io->gone = cgi_gone;
 	io->fcgx = NULL;
 }

@@ -12,6 +12,7 @@ struct api_io {
 	long (*read)(struct api_io *io, char *buf, size_t n);		/* bytes, 0 at end, -1 */
 	int (*write)(struct api_io *io, const void *buf, size_t n);	/* 0 or -1 */
 	int (*flush)(struct api_io *io);				/* 0 or -1 */
+	int (*gone)(struct api_io *io);	/* 1 when the peer closed the connection */
 	struct FCGX_Request *fcgx;	/* borrowed; NULL under CGI */
 };
 

@@ -22,14 +22,19 @@
 #include "api/io.h"
 #include "api/req.h"
 #include "api/router.h"
+#include "api/stream.h"
 #include "core/auth.h"
+#include "core/clock.h"
 #include "core/config.h"
 #include "core/db.h"
 #include "core/log.h"
+#include "core/event.h"
+#include "core/streams.h"
+#include "core/tail.h"
 #include "core/xalloc.h"
 
 #define THREAD_STACK (256 * 1024)
-#define DEFAULT_THREADS 4096
+#define DEFAULT_THREADS 16384	/* held streams each take one */
 
 struct options {
 	const char *config;
@@ -44,6 +49,12 @@ static volatile sig_atomic_t stopping;
 static pthread_mutex_t active_lock = PTHREAD_MUTEX_INITIALIZER;
 static pthread_cond_t active_cond = PTHREAD_COND_INITIALIZER;
 static long active, max_active;
+
+int
+api_stopping(void)
+{
+	return stopping;
+}
 
 static void
 usage(FILE *f)
@@ -228,6 +239,31 @@ install_signals(void)
 	sigaction(SIGINT, &sa, NULL);
 }
 
+/* The tailer's chore: keep this process's stream rows alive. */
+static void
+refresh_streams(struct ciis_db *db, void *arg)
+{
+	struct ciis_err err;
+
+	ciis_streams_refresh(db, ctx.process_id, &err);
+}
+
+/* Streams exist only in a long-lived process: one tailer feeds them all. */
+static void
+start_tailer(void)
+{
+	char host[64] = "";
+
+	gethostname(host, sizeof host - 1);
+	snprintf(ctx.process_id, sizeof ctx.process_id, "%.32s:%ld:%lld", host, (long)getpid(),
+	    (long long)(ciis_now_ms() / 1000));
+	ctx.tail = ciis_tail_start(ctx.conf, refresh_streams, NULL, 20);
+	if (ctx.tail == NULL)
+		ciis_log(CIIS_LOG_ERROR, "api: cannot start the tailer; streams are off");
+	else
+		ciis_event_set_commit_hook(ciis_tail_kick, ctx.tail);
+}
+
 static int
 open_listener(const char *where)
 {
@@ -283,11 +319,14 @@ main(int argc, char **argv)
 	if (o.listen != NULL && (listen_fd = open_listener(o.listen)) < 0)
 		return 1;
 	install_signals();
+	start_tailer();
 	max_active = o.threads;
 	ciis_log(CIIS_LOG_INFO, "api: ciis-api %s serving FastCGI%s%s", PACKAGE_VERSION,
 	    o.listen ? " on " : "", o.listen ? o.listen : "");
 	accept_loop();
 	drain();
+	ciis_event_set_commit_hook(NULL, NULL);
+	ciis_tail_stop(ctx.tail);
 	ciis_log(CIIS_LOG_INFO, "api: stopped");
 	return 0;
 }

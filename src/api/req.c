@@ -124,11 +124,13 @@ api_req_query(struct api_req *req, const char *name)
 }
 
 int
-api_req_auth(struct api_req *req, enum ciis_role role, struct ciis_err *err)
+api_req_auth(struct api_req *req, enum ciis_role role, int query_ok, struct ciis_err *err)
 {
 	const char *hdr = api_req_env(req, "HTTP_AUTHORIZATION");
 	const char *token = hdr ? ciis_auth_bearer(hdr) : NULL;
 
+	if (token == NULL && query_ok)
+		token = api_req_query(req, "token");
 	if (token == NULL)
 		return CIIS_ERR(err, CIIS_E_UNAUTHORIZED, "", "a bearer token is required");
 	if (ciis_jwt_verify(req->ctx->keys, token, ciis_now_ms() / 1000, &req->who, err) != 0)

@@ -16,11 +16,24 @@
 #define API_MAX_QUERY 64	/* query parameters kept; more are ignored */
 #define API_MAX_SEGS 8		/* {params} a route may capture */
 
+struct ciis_tail;
+
+enum api_stream_kind { API_STREAM_ISSUES, API_STREAM_HEATMAP, API_STREAM_KINDS };
+
+/* This process's counters for /metrics; updated with atomic builtins. */
+struct api_metrics {
+	long streams[API_STREAM_KINDS];	/* open now */
+	long requests[600];		/* answered, by status */
+};
+
 /* What every request shares; lives as long as the process. */
 struct api_ctx {
 	struct ciis_conf *conf;
 	struct ciis_keys *keys;
 	struct ciis_db_pool *pool;
+	struct ciis_tail *tail;		/* NULL under CGI: no streams there */
+	char process_id[64];		/* host:pid:start, names this process's streams */
+	struct api_metrics metrics;
 };
 
 struct api_req {
@@ -51,8 +64,9 @@ const char *api_req_env(struct api_req *req, const char *name);
 /* The decoded value of query parameter name, NULL when absent. */
 const char *api_req_query(struct api_req *req, const char *name);
 
-/* Authenticate the bearer token and require at least role; 401 / 403. */
-int api_req_auth(struct api_req *req, enum ciis_role role, struct ciis_err *err);
+/* Authenticate the bearer token (or, when query_ok, a ?token= parameter:
+ * EventSource cannot set headers) and require at least role; 401 / 403. */
+int api_req_auth(struct api_req *req, enum ciis_role role, int query_ok, struct ciis_err *err);
 
 /* Read and parse the JSON body into req->body: 415 for another content type,
  * 413 over http.max_body_bytes, 400 when malformed. */

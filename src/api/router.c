@@ -18,25 +18,34 @@ struct route {
 	const char *pattern;
 	api_handler *handler;
 	enum ciis_role role;	/* CIIS_ROLE_NONE: no token needed */
-	int body;		/* read a JSON body first */
+	unsigned flags;
+};
+
+enum {
+	BODY = 1,		/* read a JSON body first */
+	QUERY_TOKEN = 2,	/* ?token= accepted: EventSource cannot set headers */
 };
 
 static const struct route routes[] = {
 	{ "GET", "/health", h_health, CIIS_ROLE_NONE, 0 },
 	{ "GET", "/api/organizations/{org}/campuses", h_campus_list, CIIS_ROLE_VIEWER, 0 },
-	{ "POST", "/api/organizations/{org}/campuses", h_campus_create, CIIS_ROLE_ADMIN, 1 },
+	{ "POST", "/api/organizations/{org}/campuses", h_campus_create, CIIS_ROLE_ADMIN, BODY },
 	{ "GET", "/api/campuses/{campus}/buildings", h_building_list, CIIS_ROLE_VIEWER, 0 },
-	{ "POST", "/api/campuses/{campus}/buildings", h_building_create, CIIS_ROLE_ADMIN, 1 },
-	{ "POST", "/api/issues", h_issue_create, CIIS_ROLE_REPORTER, 1 },
+	{ "POST", "/api/campuses/{campus}/buildings", h_building_create, CIIS_ROLE_ADMIN, BODY },
+	{ "POST", "/api/issues", h_issue_create, CIIS_ROLE_REPORTER, BODY },
 	{ "GET", "/api/issues", h_issue_list, CIIS_ROLE_VIEWER, 0 },
 	{ "GET", "/api/issues/{id}", h_issue_get, CIIS_ROLE_VIEWER, 0 },
-	{ "PATCH", "/api/issues/{id}", h_issue_patch, CIIS_ROLE_STAFF, 1 },
+	{ "PATCH", "/api/issues/{id}", h_issue_patch, CIIS_ROLE_STAFF, BODY },
 	{ "DELETE", "/api/issues/{id}", h_issue_delete, CIIS_ROLE_ADMIN, 0 },
-	{ "POST", "/api/issues/{id}/resolve", h_issue_resolve, CIIS_ROLE_STAFF, 1 },
-	{ "POST", "/api/issues/{id}/assign", h_issue_assign, CIIS_ROLE_STAFF, 1 },
-	{ "POST", "/api/issues/{id}/notes", h_issue_notes, CIIS_ROLE_REPORTER, 1 },
+	{ "POST", "/api/issues/{id}/resolve", h_issue_resolve, CIIS_ROLE_STAFF, BODY },
+	{ "POST", "/api/issues/{id}/assign", h_issue_assign, CIIS_ROLE_STAFF, BODY },
+	{ "POST", "/api/issues/{id}/notes", h_issue_notes, CIIS_ROLE_REPORTER, BODY },
 	{ "GET", "/api/issues/{id}/history", h_issue_history, CIIS_ROLE_VIEWER, 0 },
 	{ "GET", "/api/heatmap", h_heatmap, CIIS_ROLE_VIEWER, 0 },
+	{ "GET", "/api/realtime/issues/stream", h_stream_issues, CIIS_ROLE_VIEWER, QUERY_TOKEN },
+	{ "GET", "/api/realtime/heatmap/stream", h_stream_heatmap, CIIS_ROLE_VIEWER, QUERY_TOKEN },
+	{ "GET", "/api/realtime/stats", h_realtime_stats, CIIS_ROLE_VIEWER, 0 },
+	{ "GET", "/metrics", h_metrics, CIIS_ROLE_NONE, 0 },
 };
 
 #define NROUTES (sizeof routes / sizeof routes[0])
@@ -110,9 +119,10 @@ find_route(struct api_req *req, struct ciis_buf *allow, struct ciis_err *err)
 static int
 run(struct api_req *req, const struct route *rt, struct ciis_err *err)
 {
-	if (rt->role != CIIS_ROLE_NONE && api_req_auth(req, rt->role, err) != 0)
+	if (rt->role != CIIS_ROLE_NONE &&
+	    api_req_auth(req, rt->role, (rt->flags & QUERY_TOKEN) != 0, err) != 0)
 		return -1;
-	if (rt->body && api_req_read_json(req, err) != 0)
+	if ((rt->flags & BODY) && api_req_read_json(req, err) != 0)
 		return -1;
 	return rt->handler(req, err);
 }
@@ -136,6 +146,8 @@ api_dispatch(struct api_req *req)
 			    req->uri_redacted, err.message, err.func ? err.func : "?", err.line);
 	}
 	ciis_buf_cleanup(&allow);
+	if (req->status > 0 && req->status < 600)
+		__atomic_add_fetch(&req->ctx->metrics.requests[req->status], 1, __ATOMIC_RELAXED);
 	ciis_log(CIIS_LOG_INFO, "api: %s %s %d %lldms", req->method, req->uri_redacted,
 	    req->status, (long long)(ciis_monotonic_ms() - req->started_ms));
 }

@@ -16,13 +16,14 @@ static const char SQL_TAKE_IDS[] =
 static const char SQL_LAST_INSERT_ID[] = "SELECT LAST_INSERT_ID()";
 static const char SQL_INSERT[] =
     "INSERT INTO events (id, type, org_id, campus_id, building_id, issue_id,"
-    " user_id, actor_id, issue_version, payload, created_at)"
-    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, FROM_UNIXTIME(? / 1000))";
+    " user_id, actor_id, issue_version, payload, subject, created_at)"
+    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, FROM_UNIXTIME(? / 1000))";
 static const char SQL_READ[] =
     "SELECT id, type, org_id, campus_id, building_id, issue_id, user_id,"
-    " actor_id, issue_version, payload, UNIX_TIMESTAMP(created_at) * 1000"
+    " actor_id, issue_version, payload, UNIX_TIMESTAMP(created_at) * 1000, subject"
     " FROM events WHERE id > ? ORDER BY id LIMIT ?";
 static const char SQL_LAST[] = "SELECT last FROM event_seq WHERE id = 1";
+static const char SQL_OLDEST[] = "SELECT MIN(id) FROM events";
 
 /* Reserve n ids; *first is the lowest. */
 static int
@@ -67,7 +68,9 @@ insert_one(struct ciis_db *db, struct ciis_event *ev, struct ciis_err *err)
 		id_or_null(ev->campus_id), id_or_null(ev->building_id),
 		id_or_null(ev->issue_id), str_or_null(ev->user_id),
 		str_or_null(ev->actor_id), id_or_null(ev->issue_version),
-		CIIS_PSTR(ciis_json_text(ev->payload)), CIIS_PI64(ev->created_at),
+		CIIS_PSTR(ciis_json_text(ev->payload)),
+		ev->subject ? CIIS_PSTR(ciis_json_text(ev->subject)) : CIIS_PNULL,
+		CIIS_PI64(ev->created_at),
 	};
 
 	return ciis_db_exec(db, SQL_INSERT, p, sizeof p / sizeof p[0], NULL, NULL, err);
@@ -108,7 +111,7 @@ copy_id(char *dst, size_t n, const char *src)
 static void
 event_from_row(struct ciis_event *ev, const struct ciis_rows *rows, size_t r)
 {
-	const char *payload = ciis_rows_get(rows, r, 9);
+	const char *payload = ciis_rows_get(rows, r, 9), *subject = ciis_rows_get(rows, r, 11);
 
 	memset(ev, 0, sizeof *ev);
 	ev->id = ciis_rows_i64(rows, r, 0);
@@ -125,6 +128,7 @@ event_from_row(struct ciis_event *ev, const struct ciis_rows *rows, size_t r)
 	if (ev->payload == NULL)
 		ev->payload = json_object_new_object();
 	ev->created_at = (int64_t)ciis_rows_dbl(rows, r, 10);
+	ev->subject = subject ? json_tokener_parse(subject) : NULL;
 }
 
 int
@@ -160,12 +164,43 @@ ciis_event_last_id(struct ciis_db *db, int64_t *last, struct ciis_err *err)
 	return 0;
 }
 
+static void (*commit_hook)(void *);
+static void *commit_arg;
+
+void
+ciis_event_set_commit_hook(void (*fn)(void *), void *arg)
+{
+	commit_arg = arg;
+	__atomic_store_n(&commit_hook, fn, __ATOMIC_RELEASE);
+}
+
+void
+ciis_event_committed(void)
+{
+	void (*fn)(void *) = __atomic_load_n(&commit_hook, __ATOMIC_ACQUIRE);
+
+	if (fn != NULL)
+		fn(commit_arg);
+}
+
+int
+ciis_event_oldest_id(struct ciis_db *db, int64_t *oldest, struct ciis_err *err)
+{
+	struct ciis_rows rows;
+
+	if (ciis_db_query(db, SQL_OLDEST, NULL, 0, &rows, err) != 0)
+		return -1;
+	*oldest = ciis_rows_i64(&rows, 0, 0);
+	ciis_rows_free(&rows);
+	return 0;
+}
+
 void
 ciis_event_cleanup(struct ciis_event *ev)
 {
-	if (ev->payload != NULL)
-		json_object_put(ev->payload);
-	ev->payload = NULL;
+	json_object_put(ev->payload);
+	json_object_put(ev->subject);
+	ev->payload = ev->subject = NULL;
 }
 
 void

@@ -25,6 +25,7 @@ struct ciis_event {
 	int64_t issue_version;	/* 0 when not an issue event */
 	int64_t created_at;	/* ms */
 	struct json_object *payload;	/* owned reference; eventId and timestamp included */
+	struct json_object *subject;	/* owned, may be NULL: the issue, when payload lacks it */
 };
 
 /* Append evs[0..n) in the open transaction of db: takes n ids, writes each
@@ -40,6 +41,15 @@ int ciis_event_read(struct ciis_db *db, int64_t after, size_t limit,
 
 /* The id of the last committed event (0 when none). */
 int ciis_event_last_id(struct ciis_db *db, int64_t *last, struct ciis_err *err);
+/* The oldest id still in the table (0 when it is empty): resuming needs the
+ * event after the resume point. */
+int ciis_event_oldest_id(struct ciis_db *db, int64_t *oldest, struct ciis_err *err);
+
+/* The process's hook for "this process just committed events" (the tailer
+ * reads at once instead of at its next poll); fn(arg) must not block. */
+void ciis_event_set_commit_hook(void (*fn)(void *), void *arg);
+/* Call after a commit that appended events. */
+void ciis_event_committed(void);
 
 void ciis_event_cleanup(struct ciis_event *ev);
 void ciis_event_free_array(struct ciis_event *evs, size_t n);

@@ -115,7 +115,10 @@ finish(struct ciis_db *db, struct change *c, int keep_history, struct ciis_err *
 	for (size_t i = 0; keep_history && i < c->n; i++)
 		if (strncmp(c->ev[i].type, "issue:", 6) == 0 && add_history(db, &c->ev[i], err) != 0)
 			return -1;
-	return ciis_db_commit(db, err);
+	if (ciis_db_commit(db, err) != 0)
+		return -1;
+	ciis_event_committed();
+	return 0;
 }
 
 static struct ciis_param
@@ -420,6 +423,9 @@ ciis_issue_add_note(struct ciis_db *db, const struct ciis_principal *who, int64_
 	json_object_object_add(o, "notes", json_object_new_string(notes));
 	json_object_object_add(o, "authorId", json_object_new_string(who->user_id));
 	add_event(&c, "issue:note", &cur, who, o);
+	/* streams deliver a note as an update of the issue, which the SPEC §6
+	 * payload does not carry */
+	c.ev[0].subject = ciis_issue_to_json(&cur);
 	if ((rc = finish(db, &c, 1, err)) == 0)
 		*payload = json_object_get(o);
 	ciis_db_rollback(db);

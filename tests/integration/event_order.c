@@ -3,7 +3,7 @@
  * committed event exactly once, in strictly increasing id order with no gap,
  * never a rolled-back one, and never moves past an id it will later see.
  *
- * Run by t-event-order.sh against a private server with sql/001_schema.sql
+ * Run by t-event-order.sh against a private server with the sql/ migrations
  * applied; it creates its scratch tables (order_rows, order_naive) itself.
  * Prints one PASS/FAIL line per check; exits 0 when all pass, 1 otherwise,
  * 99 when the database cannot be set up. */

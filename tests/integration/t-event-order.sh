@@ -1,7 +1,7 @@
 #!/bin/sh
 # t-event-order: event ids become visible in commit order with none skipped.
 # Starts a private MariaDB (tests/integration/lib/mariadb.sh), applies
-# sql/001_schema.sql to a database of its own and runs event_order against it
+# every sql/ migration to a database of its own and runs event_order against it
 # (the scenarios of ARCHITECTURE.md "The event log" plus a stress run).
 # EVENT_ORDER_WRITERS / EVENT_ORDER_TXNS change the stress size.
 PATH=$PATH:/usr/sbin:/usr/local/sbin
@@ -20,8 +20,9 @@ make_tmpdir dir
 mkdir "$dir/tmp" && TMPDIR=$dir/tmp && export TMPDIR
 on_cleanup "stop_mariadb '$dir'"
 start_mariadb "$dir"
-mariadb_root "$dir" "$DB_NAME" < "$top_srcdir/sql/001_schema.sql" ||
-	die "applying sql/001_schema.sql failed"
+for f in "$top_srcdir"/sql/[0-9][0-9][0-9]_*.sql; do
+	mariadb_root "$dir" "$DB_NAME" < "$f" || die "applying $f failed"
+done
 
 "$bin" -S "$DB_SOCKET" -u "$DB_USER" -p "$DB_PASSWORD" -d "$DB_NAME" \
 	-w "${EVENT_ORDER_WRITERS:-8}" -n "${EVENT_ORDER_TXNS:-300}"
