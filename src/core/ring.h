@@ -52,7 +52,8 @@ void ciis_ring_push(struct ciis_ring *r, struct ciis_entry *e);
 void ciis_ring_broadcast(struct ciis_ring *r);
 /* The entry of id, if the ring has it. */
 enum ciis_ring_get ciis_ring_get(struct ciis_ring *r, int64_t id, struct ciis_entry **out);
-/* Wait until id is published or until deadline_ms (monotonic) passes. */
+/* Wait until id is published or deadline_ms (monotonic) passes; any
+ * broadcast may end the wait sooner, so callers look again and loop. */
 void ciis_ring_wait(struct ciis_ring *r, int64_t id, int64_t deadline_ms);
 /* The last id published (first_id - 1 before any). */
 int64_t ciis_ring_last(struct ciis_ring *r);

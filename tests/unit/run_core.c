@@ -15,6 +15,8 @@ main(void)
 	srunner_add_suite(sr, issue_suite());
 	srunner_add_suite(sr, cursor_suite());
 	srunner_add_suite(sr, json_suite());
+	srunner_add_suite(sr, sse_suite());
+	srunner_add_suite(sr, ring_suite());
 	srunner_run_all(sr, CK_NORMAL);
 	failed = srunner_ntests_failed(sr);
 	srunner_free(sr);

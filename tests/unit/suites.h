@@ -11,5 +11,7 @@ Suite *place_suite(void);
 Suite *issue_suite(void);
 Suite *cursor_suite(void);
 Suite *json_suite(void);
+Suite *sse_suite(void);
+Suite *ring_suite(void);
 
 #endif
