@@ -187,7 +187,7 @@ ciis_sse_heatmap_match(const char *org, int64_t campus, const int64_t *buildings
 void
 ciis_sse_message(struct ciis_buf *out, int64_t id, const char *json)
 {
-	if (id > 0)
+	if (id != CIIS_SSE_NO_ID)
 		ciis_buf_printf(out, "id: %lld\n", (long long)id);
 	/* our JSON is one line: json-c escapes every newline inside strings */
 	ciis_buf_printf(out, "data: %s\n\n", json);
@@ -222,7 +222,7 @@ ciis_sse_bare(struct ciis_buf *out, const char *type)
 
 	json_object_object_add(msg, "type", json_object_new_string(type));
 	json_object_object_add(msg, "timestamp", now_string());
-	ciis_sse_message(out, 0, ciis_json_text(msg));
+	ciis_sse_message(out, CIIS_SSE_NO_ID, ciis_json_text(msg));
 	json_object_put(msg);
 }
 
@@ -236,6 +236,6 @@ ciis_sse_error(struct ciis_buf *out, const char *code, long retry_ms)
 	json_object_object_add(msg, "code", json_object_new_string(code));
 	json_object_object_add(msg, "retryAfter", json_object_new_int64(retry_ms));
 	json_object_object_add(msg, "timestamp", now_string());
-	ciis_sse_message(out, 0, ciis_json_text(msg));
+	ciis_sse_message(out, CIIS_SSE_NO_ID, ciis_json_text(msg));
 	json_object_put(msg);
 }

@@ -36,7 +36,10 @@ int ciis_sse_issue_match(const struct ciis_sse_filter *f, const struct ciis_entr
 int ciis_sse_heatmap_match(const char *org, int64_t campus, const int64_t *buildings,
     size_t nbuildings, const struct ciis_entry *e);
 
-/* Append one message: "id: N\n" when id > 0, then "data: <json>\n\n". */
+#define CIIS_SSE_NO_ID (-1)	/* a message without an id: line */
+
+/* Append one message: "id: N\n" unless id is CIIS_SSE_NO_ID (0 is the id
+ * of an empty log), then "data: <json>\n\n". */
 void ciis_sse_message(struct ciis_buf *out, int64_t id, const char *json);
 /* {"type":type,"data":data,"eventId":id,"timestamp":now} as a message with
  * id; data is borrowed (may be NULL). */

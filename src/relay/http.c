@@ -37,12 +37,14 @@ struct http_conn {
 	int keep_alive;			/* of the current request */
 	int discard;			/* body left unread: linger after the response */
 	int responded;
+	int continued;			/* "100 Continue" sent for the request in c->in */
+	int announced;			/* its head went to the handler as partial */
 	size_t req_len;			/* bytes of the request being handled */
 	struct ciis_buf in;		/* bytes not yet consumed */
 	struct ciis_buf out;		/* response bytes from out_off on are unsent */
 	size_t out_off;
 	struct loop_timer timer;	/* idle or linger */
-	void (*on_gone)(void *);	/* holder, while C_HELD */
+	void (*on_gone)(void *);	/* holder (C_HELD) or watcher (partial) */
 	void *gone_arg;
 	struct http_conn *prev, *next;	/* the server's list */
 };
@@ -100,7 +102,7 @@ conn_die(struct http_conn *c)
 
 	if (c->state == C_DEAD)
 		return;
-	if (c->state == C_HELD && c->on_gone != NULL) {
+	if (c->on_gone != NULL) {
 		c->state = C_DEAD;
 		c->on_gone(c->gone_arg);
 	}
@@ -141,7 +143,7 @@ linger_start(struct http_conn *c)
 static void
 written(struct http_conn *c)
 {
-	ciis_buf_reset(&c->out);
+	ciis_buf_cleanup(&c->out);	/* idle and held connections keep no buffers */
 	c->out_off = 0;
 	if (c->state == C_CLOSING && c->discard)
 		linger_start(c);
@@ -194,6 +196,9 @@ http_respond(struct http_conn *c, int status, const char *extra, const char *cty
 	if (c->state == C_DEAD || c->responded)
 		return;
 	c->responded = 1;
+	c->on_gone = NULL;
+	if (c->announced)
+		c->discard = 1;		/* refused before its body came: skip it */
 	ciis_buf_printf(&c->out, "HTTP/1.1 %d %s\r\n", status, reason(status));
 	if (ctype != NULL)
 		ciis_buf_printf(&c->out, "Content-Type: %s\r\n", ctype);
@@ -202,18 +207,25 @@ http_respond(struct http_conn *c, int status, const char *extra, const char *cty
 	if (extra != NULL)
 		ciis_buf_puts(&c->out, extra);
 	ciis_buf_append(&c->out, "\r\n", 2);
-	ciis_buf_append(&c->out, body, len);
+	if (len > 0)
+		ciis_buf_append(&c->out, body, len);
 	if (!c->keep_alive || c->discard)
 		c->state = C_CLOSING;
 	else if (c->state == C_HELD) {
 		c->state = C_READ;
-		c->on_gone = NULL;
 		if (c->in.len > 0)	/* pipelined: not from inside someone's callback */
 			loop_defer(c->srv->loop, process_later, c);
 	}
 	if (c->state == C_READ)
 		loop_timer_arm(c->srv->loop, &c->timer, c->srv->lim.idle_ms);
 	flush(c);
+}
+
+void
+http_watch(struct http_conn *c, void (*on_gone)(void *), void *arg)
+{
+	c->on_gone = on_gone;
+	c->gone_arg = arg;
 }
 
 void
@@ -246,6 +258,8 @@ static int
 dispatch(struct http_conn *c, struct http_req *req, size_t used)
 {
 	c->responded = 0;
+	c->announced = 0;
+	c->on_gone = NULL;
 	c->req_len = used;
 	c->keep_alive = req->keep_alive;
 	c->discard = req->too_large;
@@ -256,6 +270,8 @@ dispatch(struct http_conn *c, struct http_req *req, size_t used)
 		http_respond(c, 500, NULL, "text/plain", "", 0);
 	memmove(c->in.data, c->in.data + used, c->in.len - used);
 	c->in.len -= used;
+	if (c->in.len == 0)
+		ciis_buf_cleanup(&c->in);
 	return c->state == C_READ;
 }
 
@@ -265,6 +281,28 @@ refuse(struct http_conn *c, int status)
 	c->keep_alive = 0;
 	c->discard = 1;
 	http_respond(c, status, NULL, "text/plain", reason(status), strlen(reason(status)));
+}
+
+/* The head of a request whose body is still coming: tell the handler once
+ * (it may refuse now), and say "100 Continue" if the client waits for it. */
+static void
+announce(struct http_conn *c, struct http_req *req, size_t head)
+{
+	if (!c->announced) {
+		c->announced = 1;
+		c->responded = 0;
+		c->req_len = head;	/* what http_detach() drops: the body is theirs */
+		c->keep_alive = req->keep_alive;
+		req->partial = 1;
+		c->srv->fn(c, req, c->srv->arg);
+		if (c->state == C_DEAD || c->responded)
+			return;
+	}
+	if (req->expect_continue && !c->continued) {
+		c->continued = 1;	/* else curl waits a second first */
+		ciis_buf_puts(&c->out, "HTTP/1.1 100 Continue\r\n\r\n");
+		flush(c);
+	}
 }
 
 /* Parse and dispatch every complete request in c->in. */
@@ -286,8 +324,11 @@ process(struct http_conn *c)
 		}
 		req.too_large = req.content_length > lim->max_body;
 		used = (size_t)head + (req.too_large ? 0 : req.content_length);
-		if (!req.too_large && c->in.len < used)
+		if (!req.too_large && c->in.len < used) {
+			announce(c, &req, (size_t)head);
 			return;		/* body incomplete; bounded by max_body */
+		}
+		c->continued = 0;
 		req.body = c->in.data + head;
 		if (req.too_large)
 			used = c->in.len;

@@ -25,8 +25,10 @@ struct http_req {
 	struct http_str ws_key, ws_version;
 	size_t content_length;
 	int chunked;			/* Transfer-Encoding present: refused (501) */
+	int expect_continue;		/* Expect: 100-continue (curl, over 1 KB) */
 	int too_large;			/* Content-Length over max_body: body unread */
-	const char *body;		/* content_length bytes, when not too_large */
+	int partial;			/* head only, the body still coming: a notice */
+	const char *body;		/* content_length bytes, when complete */
 };
 
 struct http_limits {
@@ -53,7 +55,10 @@ struct http_server;
 struct http_conn;
 
 /* Called for each complete request; it must respond, hold or detach.  req
- * and its slices are lent for the call only. */
+ * and its slices are lent for the call only.  A request whose body does not
+ * come with its head is announced first with req->partial set: the handler
+ * may refuse it at once (the body is then discarded) or return without a
+ * response and get the complete request later. */
 typedef void (*http_handler_fn)(struct http_conn *c, const struct http_req *req, void *arg);
 
 /* Listen on exactly host:port (numeric or a name; the first address wins).
@@ -75,6 +80,10 @@ void http_respond(struct http_conn *c, int status, const char *extra,
  * the connection dies first, on_gone(arg) is called once (and the conn must
  * not be used after). */
 void http_hold(struct http_conn *c, void (*on_gone)(void *arg), void *arg);
+/* Be told (on_gone(arg), once) if the connection dies before the request
+ * being read completes; on_gone NULL forgets it.  Cleared when the complete
+ * request is handed to the handler. */
+void http_watch(struct http_conn *c, void (*on_gone)(void *arg), void *arg);
 /* Hand the socket to another layer: returns the fd (non-blocking, no longer
  * watched) and moves the bytes read past the current request into *rest
  * (which must not hold memory: it is overwritten); the conn is freed. */

@@ -137,6 +137,8 @@ header(struct http_str name, struct http_str v, struct http_req *req, struct hea
 		return content_length(v, req, &h->seen_length);
 	if (name.n == 17 && strncasecmp(name.p, "transfer-encoding", 17) == 0)
 		req->chunked = 1;
+	else if (name.n == 6 && strncasecmp(name.p, "expect", 6) == 0)
+		req->expect_continue = v.n == 12 && strncasecmp(v.p, "100-continue", 12) == 0;
 	else if (name.n == 10 && strncasecmp(name.p, "connection", 10) == 0)
 		h->connection = v;
 	else if (name.n == 7 && strncasecmp(name.p, "upgrade", 7) == 0)

@@ -312,14 +312,13 @@ loop_run(struct loop *l)
 		if (n < 0 && errno != EINTR)
 			return -1;
 		l->now = ciis_monotonic_ms();
+		run_timers(l);		/* first, as libuv does: a due timeout wins */
 		for (int i = 0; i < n; i++) {
 			struct loop_io *io = evs[i].data.ptr;
 
 			if (io->fd >= 0)	/* closed earlier in this round */
 				io->cb(io, evs[i].events);
 		}
-		run_deferred(l);
-		run_timers(l);
 		run_deferred(l);
 	}
 	return 0;

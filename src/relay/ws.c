@@ -9,6 +9,7 @@
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/socket.h>
+#include <unistd.h>
 #include <wslay/wslay.h>
 
 #include "core/json.h"
@@ -18,6 +19,8 @@
 struct ws_conn {
 	struct loop_io io;
 	struct loop *loop;		/* borrowed */
+	struct ws_set *set;		/* borrowed: lists us */
+	struct ws_conn *prev, *next;
 	wslay_event_context_ptr ctx;	/* owned */
 	struct ws_config cfg;
 	const struct ws_handlers *h;	/* borrowed */
@@ -76,6 +79,13 @@ die(struct ws_conn *ws)
 	if (ws->dead)
 		return;
 	ws->dead = 1;
+	if (ws->prev != NULL)
+		ws->prev->next = ws->next;
+	else
+		ws->set->head = ws->next;
+	if (ws->next != NULL)
+		ws->next->prev = ws->prev;
+	ws->set->count--;
 	loop_timer_cancel(ws->loop, &ws->timer);
 	loop_io_close(ws->loop, &ws->io);
 	if (ws->h != NULL && ws->h->on_close != NULL)
@@ -139,7 +149,8 @@ on_msg(wslay_event_context_ptr ctx, const struct wslay_event_on_msg_recv_arg *m,
 		wslay_event_queue_close(ctx, WSLAY_CODE_INVALID_FRAME_PAYLOAD_DATA, NULL, 0);
 		return;
 	}
-	ws->h->on_message(ws, binary, (const char *)m->msg, m->msg_length, ws->arg);
+	/* an empty message comes as NULL: hand on "" so nobody memcpy()s NULL */
+	ws->h->on_message(ws, binary, m->msg ? (const char *)m->msg : "", m->msg_length, ws->arg);
 }
 
 /* Write our 101 head; 1 when it is all out. */
@@ -160,6 +171,8 @@ write_head(struct ws_conn *ws)
 		}
 		ws->head_off += (size_t)n;
 	}
+	if (ws->head.data != NULL)
+		ciis_buf_cleanup(&ws->head);	/* an idle connection keeps nothing extra */
 	return 1;
 }
 
@@ -220,6 +233,10 @@ pump(void *arg)
 		die(ws);
 		return;
 	}
+	if (ws->early_off == ws->early.len && ws->early.data != NULL) {
+		ciis_buf_cleanup(&ws->early);
+		ws->early_off = 0;
+	}
 	update(ws);
 }
 
@@ -245,7 +262,7 @@ static const struct wslay_event_callbacks callbacks = {
 };
 
 struct ws_conn *
-ws_accept(struct http_conn *c, const struct http_req *req, const struct ws_config *cfg,
+ws_accept(struct ws_set *set, struct http_conn *c, const struct http_req *req,
     const struct ws_handlers *h, void *arg)
 {
 	struct ws_conn *ws = ciis_xcalloc(1, sizeof *ws);
@@ -254,7 +271,13 @@ ws_accept(struct http_conn *c, const struct http_req *req, const struct ws_confi
 
 	ws_accept_key(req->ws_key.p, req->ws_key.n, accept);
 	ws->loop = http_conn_loop(c);
-	ws->cfg = *cfg;
+	ws->cfg = set->cfg;
+	ws->set = set;
+	ws->next = set->head;
+	if (set->head != NULL)
+		set->head->prev = ws;
+	set->head = ws;
+	set->count++;
 	ws->h = h;
 	ws->arg = arg;
 	ws->io.cb = on_io;
@@ -264,13 +287,10 @@ ws_accept(struct http_conn *c, const struct http_req *req, const struct ws_confi
 	    "Connection: Upgrade\r\nSec-WebSocket-Accept: %s\r\n\r\n", accept);
 	if (wslay_event_context_server_init(&ws->ctx, &callbacks, ws) != 0)
 		abort();	/* WSLAY_ERR_NOMEM: as ciis_xmalloc does */
-	wslay_event_config_set_max_recv_msg_length(ws->ctx, cfg->max_message);
+	wslay_event_config_set_max_recv_msg_length(ws->ctx, ws->cfg.max_message);
 	fd = http_detach(c, &ws->early);	/* req is gone from here on */
-	if (loop_io_add(ws->loop, &ws->io, fd, EPOLLIN | EPOLLRDHUP | EPOLLOUT) != 0) {
-		ws->dead = 1;
-		loop_defer(ws->loop, ws_free, ws);
-		return ws;	/* the caller hears nothing: its on_close never comes */
-	}
+	if (loop_io_add(ws->loop, &ws->io, fd, EPOLLIN | EPOLLRDHUP | EPOLLOUT) != 0)
+		close(fd);	/* io.fd stays -1: the first write fails, on_close follows */
 	kick(ws);
 	return ws;
 }
@@ -292,9 +312,7 @@ ws_send(struct ws_conn *ws, int binary, const void *data, size_t len)
 	if (wslay_event_get_queued_msg_length(ws->ctx) + len > ws->cfg.max_queue) {
 		ciis_log(CIIS_LOG_INFO, "ws: peer not reading, %zu bytes queued: dropped",
 		    wslay_event_get_queued_msg_length(ws->ctx));
-		loop_io_close(ws->loop, &ws->io);
-		ws->eof = 1;
-		kick(ws);	/* on_close from the loop, not from inside our caller */
+		ws_abort(ws);
 		return -1;
 	}
 	if (wslay_event_queue_msg(ws->ctx, &m) != 0)
@@ -311,4 +329,27 @@ ws_close(struct ws_conn *ws, uint16_t code)
 	wslay_event_queue_close(ws->ctx, code, NULL, 0);
 	loop_timer_arm(ws->loop, &ws->timer, ws->cfg.close_wait_ms);
 	kick(ws);
+}
+
+static void
+abort_now(void *arg)
+{
+	die(arg);
+}
+
+void
+ws_abort(struct ws_conn *ws)
+{
+	if (ws->dead)
+		return;
+	loop_io_close(ws->loop, &ws->io);
+	ws->eof = 1;
+	loop_defer(ws->loop, abort_now, ws);	/* on_close from the loop, not inside our caller */
+}
+
+void
+ws_set_abort_all(struct ws_set *set)
+{
+	while (set->head != NULL)
+		die(set->head);
 }

@@ -22,6 +22,14 @@ struct ws_config {
 	int close_wait_ms;	/* after our close frame, for the peer's */
 };
 
+/* Every live connection of one owner, so that it can end them all at once;
+ * embedded by the owner, zeroed but for cfg. */
+struct ws_set {
+	struct ws_config cfg;
+	struct ws_conn *head;
+	size_t count;
+};
+
 struct ws_handlers {
 	/* A whole message; data is lent for the call. */
 	void (*on_message)(struct ws_conn *ws, int binary, const char *data, size_t len, void *arg);
@@ -37,13 +45,17 @@ void ws_accept_key(const char *key, size_t len, char out[WS_ACCEPT_LEN + 1]);
 int ws_check(const struct http_req *req);
 /* Answer 101 and take the connection over from HTTP.  req must have passed
  * ws_check().  Never NULL. */
-struct ws_conn *ws_accept(struct http_conn *c, const struct http_req *req,
-    const struct ws_config *cfg, const struct ws_handlers *h, void *arg);
+struct ws_conn *ws_accept(struct ws_set *set, struct http_conn *c, const struct http_req *req,
+    const struct ws_handlers *h, void *arg);
 /* Point the callbacks at a new owner (an upgrade changes hands). */
 void ws_set_handlers(struct ws_conn *ws, const struct ws_handlers *h, void *arg);
 /* Queue a message; 0, or -1 when closing or over max_queue (then closed). */
 int ws_send(struct ws_conn *ws, int binary, const void *data, size_t len);
 /* Start the closing handshake with `code` (1000 normal); on_close follows. */
 void ws_close(struct ws_conn *ws, uint16_t code);
+/* Drop the connection now, without a closing handshake; on_close follows. */
+void ws_abort(struct ws_conn *ws);
+/* ws_abort() every connection of the set (shutdown). */
+void ws_set_abort_all(struct ws_set *set);
 
 #endif

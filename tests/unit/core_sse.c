@@ -538,8 +538,8 @@ static const struct {
 	{ 1, "{}", "id: 1\ndata: {}\n\n" },
 	{ 981, "{\"type\":\"initial\"}", "id: 981\ndata: {\"type\":\"initial\"}\n\n" },
 	{ INT64_MAX, "{}", "id: 9223372036854775807\ndata: {}\n\n" },
-	{ 0, "{\"type\":\"heartbeat\"}", "data: {\"type\":\"heartbeat\"}\n\n" },
-	{ -1, "{}", "data: {}\n\n" },
+	{ 0, "{\"type\":\"initial\"}", "id: 0\ndata: {\"type\":\"initial\"}\n\n" },
+	{ CIIS_SSE_NO_ID, "{\"type\":\"heartbeat\"}", "data: {\"type\":\"heartbeat\"}\n\n" },
 };
 
 START_TEST(test_message)
@@ -561,7 +561,7 @@ START_TEST(test_message_appends)
 	ciis_buf_init(&b);
 	ciis_buf_puts(&b, "retry: 3000\n\n");
 	ciis_sse_message(&b, 5, "{\"a\":1}");
-	ciis_sse_message(&b, 0, "{\"b\":2}");
+	ciis_sse_message(&b, CIIS_SSE_NO_ID, "{\"b\":2}");
 	ciis_sse_message(&b, 6, "[]");
 	ck_assert_str_eq(ciis_buf_str(&b),
 	    "retry: 3000\n\nid: 5\ndata: {\"a\":1}\n\ndata: {\"b\":2}\n\nid: 6\ndata: []\n\n");
