@@ -844,6 +844,7 @@ open_stream(int i)
 	c->kind = K_STREAM;
 	c->idx = i;
 	c->last_seq = -1;
+	c->last_id = -1;	/* an empty log's initial has id: 0 */
 	c->req_len = (size_t)snprintf(r, cap, "GET %s?token=%s HTTP/1.1\r\nHost: 127.0.0.1:%d\r\n"
 	    "Accept: text/event-stream\r\nCache-Control: no-cache\r\n"
 	    "User-Agent: ciis-sse-load\r\n\r\n", opt.path, tok, opt.port);
