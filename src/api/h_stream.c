@@ -407,7 +407,6 @@ close_stream(struct api_stream *s)
 		ciis_streams_close(db, s->id);
 		ciis_db_pool_put(s->req->ctx->pool, db);
 	}
-	ciis_buf_cleanup(&s->out);
 }
 
 /* Give the request's connection back: a held stream must not hold one. */
@@ -451,14 +450,17 @@ static int
 stream(struct api_req *req, enum api_stream_kind kind, struct ciis_err *err)
 {
 	struct api_stream s;
+	int rc = -1;
 
 	memset(&s, 0, sizeof s);
 	s.req = req;
 	s.kind = kind;
 	ciis_buf_init(&s.out);
-	if ((kind == API_STREAM_ISSUES ? issues_filter(req, &s, err) : heatmap_params(req, &s, err)) != 0)
-		return -1;	/* a bad request: plain JSON, the client must change it */
-	return run_stream(&s, err);
+	/* a bad request is plain JSON: the client must change it */
+	if ((kind == API_STREAM_ISSUES ? issues_filter(req, &s, err) : heatmap_params(req, &s, err)) == 0)
+		rc = run_stream(&s, err);
+	ciis_buf_cleanup(&s.out);
+	return rc;
 }
 
 int

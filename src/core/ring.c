@@ -5,9 +5,11 @@
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <time.h>
 
 #include "core/clock.h"
+#include "core/json.h"
 #include "core/sse.h"
 #include "core/xalloc.h"
 
@@ -31,6 +33,9 @@ ciis_entry_new(const struct ciis_event *ev)
 	e->building_id = ev->building_id;
 	e->issue_id = ev->issue_id;
 	e->created_at = ev->created_at;
+	snprintf(e->user_id, sizeof e->user_id, "%s", ev->user_id);
+	e->payload = ciis_xstrdup(ev->payload ? ciis_json_text(ev->payload) : "{}");
+	e->payload_len = strlen(e->payload);
 	e->refs = 1;
 	ciis_sse_render_issue_event(ev, e);
 	return e;
@@ -49,6 +54,7 @@ ciis_entry_unref(struct ciis_entry *e)
 	if (e == NULL || __atomic_sub_fetch(&e->refs, 1, __ATOMIC_ACQ_REL) > 0)
 		return;
 	free(e->sse);
+	free(e->payload);
 	free(e);
 }
 

@@ -22,8 +22,11 @@ struct ciis_entry {
 	int64_t created_at;	/* ms */
 	int priority, status;	/* the issue's after the event; -1 when none */
 	unsigned moved;		/* CIIS_F_STATUS / CIIS_F_PRIORITY: may have changed */
+	char user_id[65];	/* target user, "" when none */
 	char *sse;		/* owned: the issues-stream message, NULL if none */
 	size_t sse_len;
+	char *payload;		/* owned: the stored payload's JSON text (the relay's) */
+	size_t payload_len;
 	int refs;		/* atomic */
 };
 

@@ -24,6 +24,8 @@ struct ciis_tail {
 	ciis_tail_chore *chore;
 	void *chore_arg;
 	int chore_seconds;
+	ciis_tail_publish_fn *on_publish;	/* under lock */
+	void *on_publish_arg;
 	struct ciis_tail_stats stats;	/* under lock */
 };
 
@@ -67,6 +69,9 @@ set_db_ok(struct ciis_tail *t, int ok)
 static void
 publish(struct ciis_tail *t, const struct ciis_event *evs, size_t n)
 {
+	ciis_tail_publish_fn *fn;
+	void *fn_arg;
+
 	for (size_t i = 0; i < n; i++)
 		ciis_ring_push(t->ring, ciis_entry_new(&evs[i]));
 	ciis_ring_broadcast(t->ring);
@@ -74,7 +79,11 @@ publish(struct ciis_tail *t, const struct ciis_event *evs, size_t n)
 	t->stats.last_id = evs[n - 1].id;
 	t->stats.tailed += (int64_t)n;
 	t->stats.lag_ms = ciis_now_ms() - evs[n - 1].created_at;
+	fn = t->on_publish;
+	fn_arg = t->on_publish_arg;
 	pthread_mutex_unlock(&t->lock);
+	if (fn != NULL)
+		fn(fn_arg, evs[0].id, evs[n - 1].id);
 }
 
 /* One read; the number of events published, or -1 when the database failed. */
@@ -176,6 +185,15 @@ ciis_tail_stop(struct ciis_tail *t)
 	pthread_cond_destroy(&t->cond);
 	pthread_mutex_destroy(&t->lock);
 	free(t);
+}
+
+void
+ciis_tail_on_publish(struct ciis_tail *t, ciis_tail_publish_fn *fn, void *arg)
+{
+	pthread_mutex_lock(&t->lock);
+	t->on_publish = fn;
+	t->on_publish_arg = arg;
+	pthread_mutex_unlock(&t->lock);
 }
 
 void

@@ -24,11 +24,17 @@ struct ciis_tail_stats {
 	int db_ok;
 };
 
+/* Called from the tailer thread after each batch it published, ids
+ * first_id..last_id; it must not block (a process with a loop posts to it). */
+typedef void ciis_tail_publish_fn(void *arg, int64_t first_id, int64_t last_id);
+
 /* Start the thread (conf is borrowed).  NULL only if the thread cannot start. */
 struct ciis_tail *ciis_tail_start(const struct ciis_conf *conf, ciis_tail_chore *chore,
     void *arg, int seconds);
 /* Stop and join the thread, free everything; t may be NULL. */
 void ciis_tail_stop(struct ciis_tail *t);
+/* Set (or with fn NULL clear) the publish hook; any thread, any time. */
+void ciis_tail_on_publish(struct ciis_tail *t, ciis_tail_publish_fn *fn, void *arg);
 /* Read now instead of at the next poll; never blocks. */
 void ciis_tail_kick(void *t);
 struct ciis_ring *ciis_tail_ring(struct ciis_tail *t);

@@ -60,6 +60,8 @@ struct eio_session {
 	int flush_pending;
 	struct loop_timer ping, pong, upgrade;
 	void *data;			/* the layer above's */
+	char *hs_query;			/* owned: the handshake's query string */
+	char *hs_authorization;		/* owned: its Authorization header, "" if none */
 	struct eio_session *hnext;	/* hash chain */
 };
 
@@ -425,7 +427,11 @@ on_upgrade_late(struct loop_timer *t)
 static void
 session_free(void *arg)
 {
-	free(arg);
+	struct eio_session *s = arg;
+
+	free(s->hs_query);
+	free(s->hs_authorization);
+	free(s);
 }
 
 /* by_client: the client sent "1"; a held poll is released with a noop
@@ -614,6 +620,10 @@ handshake(struct eio_server *srv, struct http_conn *c, const struct http_req *re
 	struct eio_session *s = session_new(srv);
 	struct ciis_buf open;
 
+	s->hs_query = ciis_xstrndup(req->query.p ? req->query.p : "", req->query.n);
+	s->hs_authorization = ciis_xstrndup(req->authorization.p ? req->authorization.p : "",
+	    req->authorization.n);
+
 	ciis_buf_init(&open);
 	eio_open_packet(&open, s->sid, !websocket, srv->cfg.ping_interval_ms,
 	    srv->cfg.ping_timeout_ms, srv->cfg.max_payload);
@@ -717,6 +727,18 @@ void *
 eio_session_data(const struct eio_session *s)
 {
 	return s->data;
+}
+
+const char *
+eio_session_query(const struct eio_session *s)
+{
+	return s->hs_query;
+}
+
+const char *
+eio_session_authorization(const struct eio_session *s)
+{
+	return s->hs_authorization;
 }
 
 struct loop *

@@ -59,6 +59,10 @@ const char *eio_session_id(const struct eio_session *s);
 void eio_session_set_data(struct eio_session *s, void *data);
 void *eio_session_data(const struct eio_session *s);
 struct loop *eio_session_loop(const struct eio_session *s);
+/* The handshake request's query string (after '?') and Authorization header
+ * value ("" when absent), kept for the layers above (credentials); lent. */
+const char *eio_session_query(const struct eio_session *s);
+const char *eio_session_authorization(const struct eio_session *s);
 
 /* A fresh random id of EIO_SID_LEN base64url characters (+ NUL). */
 void eio_random_id(char out[EIO_SID_LEN + 1]);

@@ -23,6 +23,7 @@ struct http_req {
 	int keep_alive;
 	int upgrade;			/* Connection: upgrade and Upgrade: websocket */
 	struct http_str ws_key, ws_version;
+	struct http_str authorization;	/* the header's value, "" if none */
 	size_t content_length;
 	int chunked;			/* Transfer-Encoding present: refused (501) */
 	int expect_continue;		/* Expect: 100-continue (curl, over 1 KB) */

@@ -131,6 +131,7 @@ header(struct http_str name, struct http_str v, struct http_req *req, struct hea
 	} lent[] = {
 		{ "sec-websocket-key", offsetof(struct http_req, ws_key) },
 		{ "sec-websocket-version", offsetof(struct http_req, ws_version) },
+		{ "authorization", offsetof(struct http_req, authorization) },
 	};
 
 	if (name.n == 14 && strncasecmp(name.p, "content-length", 14) == 0)

@@ -393,6 +393,18 @@ sio_handle(struct sio_server *srv, struct http_conn *c, const struct http_req *r
 	eio_handle(srv->eio, c, req);
 }
 
+int
+sio_send_raw(struct sio_socket *sk, const char *packet, size_t len)
+{
+	return sk->cl != NULL ? eio_send(sk->cl->eio, 0, packet, len) : -1;
+}
+
+struct eio_session *
+sio_socket_session(const struct sio_socket *sk)
+{
+	return sk->cl != NULL ? sk->cl->eio : NULL;
+}
+
 const char *
 sio_socket_id(const struct sio_socket *sk)
 {

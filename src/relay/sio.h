@@ -72,6 +72,13 @@ int sio_ack(struct sio_socket *sk, int64_t id, struct json_object *args,
 /* Disconnect this namespace (sends DISCONNECT); on_disconnect follows. */
 void sio_disconnect(struct sio_socket *sk);
 
+/* Send a text packet already encoded for sk's namespace (an event built once
+ * for many sockets).  0, or -1 when the socket is gone. */
+int sio_send_raw(struct sio_socket *sk, const char *packet, size_t len);
+/* The Engine.IO session under sk (NULL once gone): its handshake's
+ * credentials, or eio_close() to end the whole session. */
+struct eio_session *sio_socket_session(const struct sio_socket *sk);
+
 const char *sio_socket_id(const struct sio_socket *sk);	/* lent */
 const char *sio_socket_nsp(const struct sio_socket *sk);	/* lent */
 void sio_socket_set_data(struct sio_socket *sk, void *data);

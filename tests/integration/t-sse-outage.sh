@@ -91,4 +91,12 @@ for k in 1 2 3 4 5 6 7 8 9 10; do
 done
 check_eq "capacity: REST answered promptly with $n streams open (slow answers)" 0 "$slow"
 
+# ciis-api reports leaks when it exits: stop it first
+stop_lighttpd "$dir"
+if grep -q -e AddressSanitizer -e LeakSanitizer -e 'runtime error:' "$dir/lighttpd.log"; then
+	not_ok "no sanitizer report in ciis-api's log"
+	grep -n -A 30 -e AddressSanitizer -e LeakSanitizer -e 'runtime error:' "$dir/lighttpd.log" | head -n 80
+else
+	ok "no sanitizer report in ciis-api's log"
+fi
 finish
