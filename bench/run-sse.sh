@@ -9,8 +9,8 @@
 # server.max-connections; ciis-api runs with its defaults: tail.poll_ms
 # 100, sse.max_streams_per_user 3, heartbeat 30 s).  Mints one viewer token
 # per 3 streams with ciis-token (distinct users, so the per-user cap is
-# never raised), then runs bench/sse_load twice, restarting lighttpd (and so
-# ciis-api) in between:
+# never raised), then runs bench/sse_load up to three times, restarting
+# lighttpd (and so ciis-api) in between:
 #   1. capacity: -n streams (default 5000), RSS of ciis-api before, every
 #      1000 streams, once all are open and after the hold (-H s); then a few
 #      creates (-K, 1 s apart) to show the held streams still deliver;
@@ -27,7 +27,7 @@
 # threads stalls it for ~15 s (its threads wait in D state: the load average
 # jumps by hundreds).  Everything is on 127.0.0.1, bounded in count and
 # time, and stopped and deleted on exit.
-#   make bench-sse && bench/run-sse.sh            (from the build directory)
+#   make bench-sse && bench/run-sse.sh -r 200     (from the build directory)
 #   bench/run-sse.sh -n 100 -l 50 -k 10 -H 5      (smoke test)
 # Options: -n N  -l N  -k K  -K K  -i MS  -H S  -c OPENING  -r CLOSES_PER_S
 #          -x cap,lat,poll (the runs to do; default all three)
@@ -178,7 +178,7 @@ smaps_breakdown() {	# FILE STREAMS
 		else if (name == "[heap]") c = "[heap] (main malloc arena)"
 		else if (name ~ /^\[/) c = "other " name
 		else if (perms ~ /^---/) c = "guard pages / reserved"
-		else if (size >= 200 && size <= 300) { c = "thread stacks (256 KiB each)"; st[++ns] = $2 }
+		else if (size >= 200 && size <= 300) { c = "thread stacks (256 KiB each)"; h[$2]++; ns++ }
 		else if (size >= 1024) c = "anon >= 1 MiB (malloc arenas)"
 		else c = "anon < 1 MiB"
 		R[c] += $2; C[c]++; T += $2
@@ -187,10 +187,17 @@ smaps_breakdown() {	# FILE STREAMS
 		for (c in R)
 			printf "#   %-30s %6d mappings %8d kB %7.2f kB/stream\n", c, C[c], R[c], n ? R[c] / n : 0
 		printf "#   %-30s %6s          %8d kB %7.2f kB/stream\n", "total", "", T, n ? T / n : 0
-		if (ns > 0) {
-			asort(st)
-			printf "#   ~ resident kB per thread stack: min %d, p10 %d, median %d, p90 %d, max %d\n",
-			    st[1], st[int(ns * 0.1) + 1], st[int(ns / 2) + 1], st[int(ns * 0.9) + 1], st[ns]
+		if (ns > 0) {	/* percentiles from the histogram (kB come in pages) */
+			k = 0; line = ""
+			for (v = 0; v <= 300; v++) {
+				if (!(v in h)) continue
+				if (k == 0) line = line " min " v
+				if (k < ns * 0.1 && k + h[v] >= ns * 0.1) line = line ", p10 " v
+				if (k < ns * 0.5 && k + h[v] >= ns * 0.5) line = line ", median " v
+				if (k < ns * 0.9 && k + h[v] >= ns * 0.9) line = line ", p90 " v
+				k += h[v]; last = v
+			}
+			printf "#   ~ resident kB per thread stack:%s, max %d\n", line, last
 		}
 	}' "$1" | sort -k2
 }
@@ -234,8 +241,8 @@ run_load() {	# LABEL TIMEOUT_S SMAPS(0|1) sse_load args...
 	fi
 	log "$_label: sse_load exit $_rc; loadavg $(cat /proc/loadavg)"
 	pid_alive "$_api" || log "$_label: ciis-api $_api is GONE"
-	# how long ciis-api takes to notice the closes and end the threads
-	# (main + tailer + acceptor remain)
+	# how long ciis-api takes to notice the closes and end the stream
+	# threads (the acceptor and the tailer remain)
 	_t=0
 	while [ $_t -lt 60 ] && pid_alive "$_api" &&
 		[ "$(sed -n 's/^Threads:[[:space:]]*//p' "/proc/$_api/status")" -gt 2 ]; do

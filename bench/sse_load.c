@@ -7,13 +7,13 @@
  * T >= N/3 every user has at most 3 streams, sse.max_streams_per_user's
  * default), decodes the chunked body, parses `id:` / `data:` lines and
  * counts each message type.  Once every stream is open (or failed), it
- * holds them for -H seconds; with -k K it then POSTs K issues, -i ms apart,
- * one connection each (title "sse-bench-<seq>"), notes when each 201 came
- * back (or, with -E CMD, runs `CMD seq` to create issue seq from another
- * process: the API then learns of it by polling), and for every `created` message of those issues on every stream
- * records the delivery time against the event's own `timestamp` (set by
- * ciis-api when it appends the event, just before COMMIT) and against the
- * 201.  It stops when every stream has every issue, or -w seconds after the
+ * holds them for -H seconds; with -k K it then POSTs K issues, -i ms apart
+ * (plus 0..-j ms), one connection each (title "sse-bench-<seq>"), and notes
+ * when each 201 came back -- or, with -E CMD, runs `CMD seq` to create issue
+ * seq from another process, which the API learns of by polling.  For every
+ * `created` message of those issues on every stream it records the delivery
+ * time against the event's own `timestamp` (set by ciis-api when it appends
+ * the event, just before COMMIT) and against the 201.  It stops when every stream has every issue, or -w seconds after the
  * last POST, or at the -d deadline, whichever comes first; it then closes
  * the streams (-r per second, 0 = all at once) and prints a summary of
  * key=value lines.  With -P PID (and -L PID) it samples VmRSS and Threads
@@ -95,7 +95,6 @@ static struct {
 	const char *create_cmd;		/* -E: creates by another process */
 	int api_pid, web_pid;
 	const char *out_file, *smaps_file;
-	int verbose;
 } opt = {
 	.path = "/api/realtime/issues/stream", .conc = 32, .hold_s = 10,
 	.interval_ms = 200, .wait_s = 10, .deadline_s = 300, .step = 1000,
@@ -117,7 +116,6 @@ static long long open_first_ms, open_last_ms, t0_ms;
 static int posts_sent, posts_ok, posts_failed, posts_done;
 static long long post_sent_rt[MAX_CREATES], post_201_rt[MAX_CREATES];
 static long long ev_ts_ms[MAX_CREATES];	/* the event's timestamp, first seen */
-static int deliveries_for_seq[MAX_CREATES];
 static int *del_seq;
 static long long *del_us;
 static int *del_stream;
@@ -555,7 +553,6 @@ on_created(struct conn *c, const char *json, long long now_us)
 	else
 		c->last_seq = seq;
 	c->ncreated++;
-	deliveries_for_seq[seq]++;
 	if (json_str(json, "timestamp", 1, ts, sizeof ts) != 0 || (tms = iso_ms(ts)) < 0) {
 		bad_ts++;
 		return;
@@ -979,7 +976,7 @@ usage(void)
 	    "                -i MS [-j JITTER_MS] (-a POST_TOKEN -b BUILDING_ID | -E CREATE_CMD)] [-w WAIT_S]\n"
 	    "                [-d DEADLINE_S]\n"
 	    "                [-P API_PID] [-L WEB_PID] [-s STEP] [-r CLOSES_PER_S] [-u PATH]\n"
-	    "                [-o LATENCY_FILE] [-S SMAPS_COPY] [-v]\n"
+	    "                [-o LATENCY_FILE] [-S SMAPS_COPY]\n"
 	    "Connects to 127.0.0.1:PORT only.\n", stderr);
 	exit(2);
 }
@@ -1007,7 +1004,7 @@ main(int argc, char **argv)
 	struct epoll_event evs[512];
 	struct rlimit rl;
 
-	while ((ch = getopt(argc, argv, "p:t:n:c:H:k:i:j:a:b:w:d:E:P:L:s:r:u:o:S:v")) != -1) {
+	while ((ch = getopt(argc, argv, "p:t:n:c:H:k:i:j:a:b:w:d:E:P:L:s:r:u:o:S:")) != -1) {
 		switch (ch) {
 		case 'p': opt.port = num(optarg, 1, 65535); break;
 		case 't': opt.tokens_file = optarg; break;
@@ -1029,7 +1026,6 @@ main(int argc, char **argv)
 		case 'u': opt.path = optarg; break;
 		case 'o': opt.out_file = optarg; break;
 		case 'S': opt.smaps_file = optarg; break;
-		case 'v': opt.verbose = 1; break;
 		default: usage();
 		}
 	}

@@ -18,6 +18,7 @@
 #include "core/sse.h"
 #include "core/streams.h"
 #include "core/tail.h"
+#include "core/xalloc.h"
 
 #define REPLAY_BATCH 200
 #define RETRY_MS 3000		/* also the retry: line every stream starts with */
@@ -26,6 +27,7 @@
 #define HEATMAP_COALESCE_MS 1000
 #define GONE_CHECK_MS 1000
 #define KEEPALIVE_MS 5000
+#define OUT_KEEP 4096		/* bytes of output buffer a held stream keeps */
 
 static const char *const kind_names[API_STREAM_KINDS] = { "issues", "heatmap" };
 
@@ -38,7 +40,11 @@ write_out(struct api_stream *s)
 		rc = s->req->io->write(s->req->io, s->out.data, s->out.len);
 		if (rc == 0)
 			rc = s->req->io->flush(s->req->io);
-		ciis_buf_reset(&s->out);
+		/* an initial of many issues must not stay as this stream's buffer */
+		if (s->out.cap > OUT_KEEP)
+			ciis_buf_cleanup(&s->out);
+		else
+			ciis_buf_reset(&s->out);
 		s->last_write = ciis_monotonic_ms();
 		s->next_beat = s->last_write + s->req->ctx->conf->sse_heartbeat_seconds * 1000;
 	}
@@ -397,16 +403,22 @@ open_stream(struct api_stream *s, struct ciis_err *err)
 	return initial(s, db, err);
 }
 
+/* Hand the stream's row to the tailer's chore for removal. */
 static void
 close_stream(struct api_stream *s)
 {
-	struct ciis_err err;
-	struct ciis_db *db;
+	struct api_ctx *ctx = s->req->ctx;
 
-	if (s->registered && (db = ciis_db_pool_get(s->req->ctx->pool, &err)) != NULL) {
-		ciis_streams_close(db, s->id);
-		ciis_db_pool_put(s->req->ctx->pool, db);
+	if (!s->registered)
+		return;
+	pthread_mutex_lock(&ctx->ended_lock);
+	if (ctx->nended == ctx->ended_cap) {
+		ctx->ended_cap = ctx->ended_cap ? ctx->ended_cap * 2 : 64;
+		ctx->ended = ciis_xrealloc(ctx->ended, ctx->ended_cap * sizeof *ctx->ended);
 	}
+	memcpy(ctx->ended[ctx->nended++], s->id, sizeof s->id);
+	pthread_mutex_unlock(&ctx->ended_lock);
+	s->registered = 0;
 }
 
 /* Give the request's connection back: a held stream must not hold one. */

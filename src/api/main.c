@@ -239,13 +239,42 @@ install_signals(void)
 	sigaction(SIGINT, &sa, NULL);
 }
 
-/* The tailer's chore: keep this process's stream rows alive. */
+#define REFRESH_MS 20000	/* well inside CIIS_STREAM_FRESH_SECONDS */
+#define ENDED_BATCH 200
+
+/* Unregister the streams that ended since the last call. */
 static void
-refresh_streams(struct ciis_db *db, void *arg)
+unregister_ended(struct ciis_db *db)
 {
+	const char *ids[ENDED_BATCH];
+	struct ciis_err err;
+	size_t n;
+
+	pthread_mutex_lock(&ctx.ended_lock);
+	while (ctx.nended > 0) {
+		n = ctx.nended < ENDED_BATCH ? ctx.nended : ENDED_BATCH;
+		for (size_t i = 0; i < n; i++)
+			ids[i] = ctx.ended[ctx.nended - n + i];
+		/* one statement per batch; a failure leaves rows that expire anyway */
+		ciis_streams_close_many(db, ids, n, &err);
+		ctx.nended -= n;
+	}
+	pthread_mutex_unlock(&ctx.ended_lock);
+}
+
+/* The tailer's chore, on every round: unregister ended streams, and keep
+ * this process's rows alive. */
+static void
+stream_chores(struct ciis_db *db, void *arg)
+{
+	static int64_t next_refresh;
 	struct ciis_err err;
 
-	ciis_streams_refresh(db, ctx.process_id, &err);
+	unregister_ended(db);
+	if (ciis_monotonic_ms() >= next_refresh) {
+		next_refresh = ciis_monotonic_ms() + REFRESH_MS;
+		ciis_streams_refresh(db, ctx.process_id, &err);
+	}
 }
 
 /* Streams exist only in a long-lived process: one tailer feeds them all. */
@@ -257,7 +286,8 @@ start_tailer(void)
 	gethostname(host, sizeof host - 1);
 	snprintf(ctx.process_id, sizeof ctx.process_id, "%.32s:%ld:%lld", host, (long)getpid(),
 	    (long long)(ciis_now_ms() / 1000));
-	ctx.tail = ciis_tail_start(ctx.conf, refresh_streams, NULL, 20);
+	pthread_mutex_init(&ctx.ended_lock, NULL);
+	ctx.tail = ciis_tail_start(ctx.conf, stream_chores, NULL, 0);
 	if (ctx.tail == NULL)
 		ciis_log(CIIS_LOG_ERROR, "api: cannot start the tailer; streams are off");
 	else
@@ -326,7 +356,7 @@ main(int argc, char **argv)
 	accept_loop();
 	drain();
 	ciis_event_set_commit_hook(NULL, NULL);
-	ciis_tail_stop(ctx.tail);
+	ciis_tail_stop(ctx.tail);	/* its last chore unregistered the streams that ended */
 	ciis_log(CIIS_LOG_INFO, "api: stopped");
 	return 0;
 }

@@ -4,6 +4,7 @@
 #define CIIS_API_REQ_H
 
 #include <json-c/json.h>
+#include <pthread.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -34,6 +35,11 @@ struct api_ctx {
 	struct ciis_tail *tail;		/* NULL under CGI: no streams there */
 	char process_id[64];		/* host:pid:start, names this process's streams */
 	struct api_metrics metrics;
+	/* streams that ended, unregistered in one go by the tailer's chore, so
+	 * that a thousand clients leaving at once take no thousand connections */
+	pthread_mutex_t ended_lock;
+	char (*ended)[64];		/* owned */
+	size_t nended, ended_cap;
 };
 
 struct api_req {

@@ -11,13 +11,14 @@
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "core/log.h"
 #include "core/xalloc.h"
 
 #define STMT_CACHE 48		/* distinct statements a connection keeps prepared */
 #define CELL_START 256		/* first buffer per column; longer cells are refetched */
-#define MAX_PARAMS 256
+#define MAX_PARAMS 1024
 
 struct cached_stmt {
 	uint32_t hash;		/* of the text, to skip most comparisons */
@@ -35,10 +36,15 @@ struct ciis_db {
 	struct ciis_db *next;		/* free list of the pool */
 };
 
+#define POOL_MAX 64		/* connections a process opens at most */
+#define POOL_WAIT_MS 5000	/* for a free one, before answering 503 */
+
 struct ciis_db_pool {
 	const struct ciis_conf *conf;	/* borrowed */
 	pthread_mutex_t lock;
+	pthread_cond_t returned;
 	struct ciis_db *free;
+	size_t made;			/* connections in and out of the pool */
 };
 
 void
@@ -175,6 +181,7 @@ ciis_db_pool_new(const struct ciis_conf *conf)
 
 	pool->conf = conf;
 	pthread_mutex_init(&pool->lock, NULL);
+	pthread_cond_init(&pool->returned, NULL);
 	return pool;
 }
 
@@ -189,8 +196,35 @@ ciis_db_pool_free(struct ciis_db_pool *pool)
 		next = db->next;
 		ciis_db_close(db);
 	}
+	pthread_cond_destroy(&pool->returned);
 	pthread_mutex_destroy(&pool->lock);
 	free(pool);
+}
+
+/* A pooled connection, a new one while under POOL_MAX, or one given back
+ * within POOL_WAIT_MS; NULL when none is.  A burst of requests must not
+ * open more connections than the server allows. */
+static struct ciis_db *
+take(struct ciis_db_pool *pool)
+{
+	struct timespec until;
+	struct ciis_db *db = NULL;
+
+	clock_gettime(CLOCK_REALTIME, &until);
+	until.tv_sec += POOL_WAIT_MS / 1000;
+	pthread_mutex_lock(&pool->lock);
+	while (pool->free == NULL && pool->made >= POOL_MAX)
+		if (pthread_cond_timedwait(&pool->returned, &pool->lock, &until) != 0)
+			break;
+	if ((db = pool->free) != NULL) {
+		pool->free = db->next;
+	} else if (pool->made < POOL_MAX) {
+		db = ciis_xcalloc(1, sizeof *db);
+		db->conf = pool->conf;
+		pool->made++;
+	}
+	pthread_mutex_unlock(&pool->lock);
+	return db;
 }
 
 struct ciis_db *
@@ -198,13 +232,9 @@ ciis_db_pool_get(struct ciis_db_pool *pool, struct ciis_err *err)
 {
 	struct ciis_db *db;
 
-	pthread_mutex_lock(&pool->lock);
-	if ((db = pool->free) != NULL)
-		pool->free = db->next;
-	pthread_mutex_unlock(&pool->lock);
-	if (db == NULL) {
-		db = ciis_xcalloc(1, sizeof *db);
-		db->conf = pool->conf;
+	if ((db = take(pool)) == NULL) {
+		CIIS_ERR(err, CIIS_E_UNAVAILABLE, "", "database busy, try again");
+		return NULL;
 	}
 	db->next = NULL;
 	if (ensure_connected(db, err) != 0) {
@@ -223,6 +253,7 @@ ciis_db_pool_put(struct ciis_db_pool *pool, struct ciis_db *db)
 	pthread_mutex_lock(&pool->lock);
 	db->next = pool->free;
 	pool->free = db;
+	pthread_cond_signal(&pool->returned);
 	pthread_mutex_unlock(&pool->lock);
 }
 
@@ -402,27 +433,31 @@ run_once(struct ciis_db *db, const char *sql, const struct ciis_param *p, size_t
     struct ciis_rows *out, uint64_t *affected, uint64_t *insert_id,
     unsigned *e, char **msg)
 {
-	MYSQL_BIND b[MAX_PARAMS];
-	unsigned long lens[MAX_PARAMS];
+	/* on the heap: held streams keep every stack page they ever touched */
+	MYSQL_BIND *b = n ? ciis_xcalloc(n, sizeof *b) : NULL;
+	unsigned long *lens = n ? ciis_xcalloc(n, sizeof *lens) : NULL;
 	MYSQL_STMT *st = prepare(db, sql, e, msg);
+	int rc = -1;
 
 	if (st == NULL)
-		return -1;
+		goto out;
 	bind_params(b, lens, p, n);
-	if ((n > 0 && mysql_stmt_bind_param(st, b) != 0) || mysql_stmt_execute(st) != 0)
-		goto stmt_error;
-	if (out != NULL && fetch_all(st, out) != 0)
-		goto stmt_error;
+	if ((n > 0 && mysql_stmt_bind_param(st, b) != 0) || mysql_stmt_execute(st) != 0 ||
+	    (out != NULL && fetch_all(st, out) != 0)) {
+		*e = mysql_stmt_errno(st);
+		*msg = ciis_xstrdup(mysql_stmt_error(st));
+		mysql_stmt_reset(st);
+		goto out;
+	}
 	if (affected)
 		*affected = mysql_stmt_affected_rows(st);
 	if (insert_id)
 		*insert_id = mysql_stmt_insert_id(st);
-	return 0;
-stmt_error:
-	*e = mysql_stmt_errno(st);
-	*msg = ciis_xstrdup(mysql_stmt_error(st));
-	mysql_stmt_reset(st);
-	return -1;
+	rc = 0;
+out:
+	free(b);
+	free(lens);
+	return rc;
 }
 
 static int

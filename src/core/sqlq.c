@@ -1,21 +1,26 @@
 /* Filter-shaped prepared statements. */
 #include "core/sqlq.h"
 
-#include <assert.h>
+#include <stdlib.h>
+
+#include "core/xalloc.h"
 
 void
 ciis_sqlq_init(struct ciis_sqlq *q, const char *start)
 {
 	ciis_buf_init(&q->sql);
 	ciis_buf_puts(&q->sql, start);
-	q->n = 0;
+	q->p = NULL;
+	q->n = q->cap = 0;
 }
 
 void
 ciis_sqlq_cleanup(struct ciis_sqlq *q)
 {
 	ciis_buf_cleanup(&q->sql);
-	q->n = 0;
+	free(q->p);
+	q->p = NULL;
+	q->n = q->cap = 0;
 }
 
 void
@@ -27,7 +32,10 @@ ciis_sqlq_text(struct ciis_sqlq *q, const char *text)
 void
 ciis_sqlq_param(struct ciis_sqlq *q, struct ciis_param p)
 {
-	assert(q->n < CIIS_SQLQ_PARAMS);	/* callers bound their lists */
+	if (q->n == q->cap) {
+		q->cap = q->cap ? q->cap * 2 : 16;
+		q->p = ciis_xrealloc(q->p, q->cap * sizeof *q->p);
+	}
 	q->p[q->n++] = p;
 }
 

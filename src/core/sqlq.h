@@ -10,12 +10,10 @@
 #include "core/buf.h"
 #include "core/db.h"
 
-#define CIIS_SQLQ_PARAMS 256
-
 struct ciis_sqlq {
 	struct ciis_buf sql;
-	struct ciis_param p[CIIS_SQLQ_PARAMS];
-	size_t n;
+	struct ciis_param *p;	/* owned, grown as parameters are added */
+	size_t n, cap;
 };
 
 void ciis_sqlq_init(struct ciis_sqlq *q, const char *start);

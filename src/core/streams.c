@@ -4,6 +4,8 @@
 
 #include <string.h>
 
+#include "core/sqlq.h"
+
 static const char SQL_OPEN[] =
     "INSERT INTO sse_streams (id, process_id, org_id, user_id, kind, opened_at, seen_at)"
     " VALUES (?, ?, ?, ?, ?, UTC_TIMESTAMP(3), UTC_TIMESTAMP(3))";
@@ -55,6 +57,22 @@ ciis_streams_close(struct ciis_db *db, const char *id)
 
 	/* a row left behind by a failure here stops counting after a minute */
 	ciis_db_exec(db, SQL_CLOSE, p, 1, NULL, NULL, &err);
+}
+
+int
+ciis_streams_close_many(struct ciis_db *db, const char *const *ids, size_t n,
+    struct ciis_err *err)
+{
+	struct ciis_sqlq q;
+	int rc;
+
+	if (n == 0)
+		return 0;
+	ciis_sqlq_init(&q, "DELETE FROM sse_streams WHERE 1 = 1");
+	ciis_sqlq_in_strs(&q, "id", ids, n);
+	rc = ciis_db_exec(db, ciis_buf_str(&q.sql), q.p, q.n, NULL, NULL, err);
+	ciis_sqlq_cleanup(&q);
+	return rc;
 }
 
 int

@@ -3,6 +3,7 @@
 #ifndef CIIS_CORE_STREAMS_H
 #define CIIS_CORE_STREAMS_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 #include "core/db.h"
@@ -16,6 +17,9 @@
 int ciis_streams_open(struct ciis_db *db, const char *id, const char *process_id,
     const char *org, const char *user, const char *kind, long max, struct ciis_err *err);
 void ciis_streams_close(struct ciis_db *db, const char *id);
+/* Unregister ids[0..n) in one statement (streams that ended meanwhile). */
+int ciis_streams_close_many(struct ciis_db *db, const char *const *ids, size_t n,
+    struct ciis_err *err);
 /* Refresh this process's rows and drop dead rows of any process. */
 int ciis_streams_refresh(struct ciis_db *db, const char *process_id, struct ciis_err *err);
 

@@ -129,10 +129,13 @@ tail_thread(void *arg)
 	struct ciis_db_pool *pool = ciis_db_pool_new(t->conf);
 	int64_t last = -1, next_chore = 0;
 	struct ciis_err err;
+	struct ciis_db *db;
 
 	while (!stopping(t)) {
-		struct ciis_db *db = ciis_db_pool_get(pool, &err);
-		long n = db ? read_once(t, db, &last) : -1;
+		long n;
+
+		db = ciis_db_pool_get(pool, &err);
+		n = db ? read_once(t, db, &last) : -1;
 
 		set_db_ok(t, n >= 0);
 		if (db != NULL)
@@ -140,6 +143,11 @@ tail_thread(void *arg)
 		ciis_db_pool_put(pool, db);
 		if (n < BATCH)
 			nap(t, n < 0 ? t->conf->tail_poll_ms * 5 : t->conf->tail_poll_ms);
+	}
+	/* one last chore: the process's final bookkeeping */
+	if (t->chore != NULL && (db = ciis_db_pool_get(pool, &err)) != NULL) {
+		t->chore(db, t->chore_arg);
+		ciis_db_pool_put(pool, db);
 	}
 	ciis_db_pool_free(pool);
 	ciis_db_thread_end();

@@ -13,8 +13,9 @@
 
 struct ciis_tail;
 
-/* Called from the tailer thread about every `seconds` with its connection,
- * for the process's periodic database chores. */
+/* Called from the tailer thread about every `seconds` (0: after every read)
+ * with its connection, for the process's periodic database chores, and once
+ * more when it stops. */
 typedef void ciis_tail_chore(struct ciis_db *db, void *arg);
 
 struct ciis_tail_stats {

@@ -13,6 +13,7 @@
 #include "core/clock.h"
 #include "core/event.h"
 #include "core/issue_store.h"
+#include "core/json.h"
 #include "core/log.h"
 #include "core/place.h"
 #include "core/xalloc.h"
@@ -121,13 +122,46 @@ user_count(struct relay_hub *h, const struct ciis_principal *who)
 	return n;
 }
 
+/* user:online / user:offline to org:{org} (SPEC §11 "Presence"): this
+ * process's sockets only, ephemeral (no offset, never replayed). */
+static void
+presence(struct relay_hub *h, const struct ciis_principal *who, int online)
+{
+	char room[RELAY_ROOM_MAX], now[CIIS_TIME_LEN];
+	struct json_object *o;
+	struct relay_room *r;
+	const char *text;
+
+	snprintf(room, sizeof room, "org:%s", who->org_id);
+	if ((r = relay_room_find(h, room)) == NULL)
+		return;
+	ciis_time_format(ciis_now_ms(), now);
+	o = json_object_new_object();
+	json_object_object_add(o, "userId", json_object_new_string(who->user_id));
+	json_object_object_add(o, "name", json_object_new_string(who->name));
+	json_object_object_add(o, "status", json_object_new_string(online ? "online" : "offline"));
+	json_object_object_add(o, "lastSeen", json_object_new_string(now));
+	text = ciis_json_text(o);
+	for (size_t i = relay_room_size(r); i-- > 0;) {
+		struct relay_conn *m;
+
+		if (i >= relay_room_size(r))
+			continue;
+		m = relay_room_member(r, i);
+		if (!m->dead && strcmp(m->who.org_id, who->org_id) == 0)
+			relay_send_event(m, online ? "user:online" : "user:offline", text, strlen(text), -1);
+	}
+	json_object_put(o);
+}
+
 const char *
 relay_conn_admit(struct relay_conn *c, const struct ciis_principal *who)
 {
 	struct relay_hub *h = c->hub;
 	char name[RELAY_ROOM_MAX];
+	long others = user_count(h, who);
 
-	if (user_count(h, who) >= h->live->relay_max_connections_per_user)
+	if (others >= h->live->relay_max_connections_per_user)
 		return "too_many_connections";
 	c->who = *who;
 	c->authed = 1;
@@ -136,6 +170,8 @@ relay_conn_admit(struct relay_conn *c, const struct ciis_principal *who)
 	snprintf(name, sizeof name, "user:%s", who->user_id);
 	relay_join(c, name);
 	arm_expiry(c);
+	if (others == 0)
+		presence(h, who, 1);
 	return NULL;
 }
 
@@ -152,6 +188,8 @@ relay_conn_gone(struct relay_conn *c)
 	if (c->authed)
 		h->nconns--;
 	relay_leave_all(c);
+	if (c->authed && user_count(h, &c->who) == 0)
+		presence(h, &c->who, 0);
 	loop_timer_cancel(h->loop, &c->expiry);
 	loop_timer_cancel(h->loop, &c->closing);
 	if (c->prev != NULL)

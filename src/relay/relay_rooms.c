@@ -41,12 +41,6 @@ relay_room_find(struct relay_hub *h, const char *name)
 	return r;
 }
 
-const char *
-relay_room_name(const struct relay_room *r)
-{
-	return r->name;
-}
-
 size_t
 relay_room_size(const struct relay_room *r)
 {

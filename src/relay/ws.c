@@ -31,6 +31,7 @@ struct ws_conn {
 	size_t early_off;
 	struct loop_timer timer;	/* close wait */
 	int dead, eof, kicked;
+	uint16_t close_code;		/* a close waiting for the queued messages */
 };
 
 static const char ws_guid[] = "258EAFA5-E914-47DA-95CA-C5AB0DC85B11";
@@ -192,6 +193,14 @@ update(struct ws_conn *ws)
 		die(ws);
 		return;
 	}
+	if (head_done && ws->close_code != 0 && wslay_event_get_queued_msg_count(ws->ctx) == 0) {
+		wslay_event_queue_close(ws->ctx, ws->close_code, NULL, 0);
+		ws->close_code = 0;
+		if (wslay_event_send(ws->ctx) != 0) {
+			die(ws);
+			return;
+		}
+	}
 	if ((!wslay_event_want_read(ws->ctx) && !wslay_event_want_write(ws->ctx)) ||
 	    (ws->eof && !wslay_event_want_write(ws->ctx))) {
 		die(ws);	/* closing handshake done, or the peer is gone */
@@ -326,7 +335,12 @@ ws_close(struct ws_conn *ws, uint16_t code)
 {
 	if (ws->dead)
 		return;
-	wslay_event_queue_close(ws->ctx, code, NULL, 0);
+	/* wslay sends control frames first: a close queued now would overtake
+	 * the messages before it, so it waits for them (update) */
+	if (wslay_event_get_queued_msg_count(ws->ctx) > 0 || ws->head_off < ws->head.len)
+		ws->close_code = code ? code : 1000;
+	else
+		wslay_event_queue_close(ws->ctx, code, NULL, 0);
 	loop_timer_arm(ws->loop, &ws->timer, ws->cfg.close_wait_ms);
 	kick(ws);
 }
