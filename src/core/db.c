@@ -306,6 +306,8 @@ prepare(struct ciis_db *db, const char *sql, unsigned *e, char **msg)
 static void
 bind_params(MYSQL_BIND *b, unsigned long *lens, const struct ciis_param *p, size_t n)
 {
+	if (n == 0)
+		return;		/* b is NULL: memset(NULL, 0, 0) is undefined */
 	memset(b, 0, n * sizeof *b);
 	for (size_t i = 0; i < n; i++) {
 		switch (p[i].type) {

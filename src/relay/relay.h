@@ -90,7 +90,7 @@ void relay_hub_cleanup(struct relay_hub *h);
 /* The tailer's publish hook (any thread). */
 void relay_hub_published(void *arg, int64_t first_id, int64_t last_id);
 
-/* A new connection of kind k for principal who (NULL: /ws before auth). */
+/* A new connection of kind k, listed by h, not yet admitted. */
 struct relay_conn *relay_conn_new(struct relay_hub *h, enum relay_kind k);
 /* Accept who on c: joins user:{id}, arms the expiry.  NULL, or the refusal
  * ("too_many_connections"). */

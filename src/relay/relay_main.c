@@ -71,12 +71,12 @@ route(struct http_conn *c, const struct http_req *req, void *arg)
 {
 	struct relay_main *rm = arg;
 
-	if (under(req->path, "/socket.io/"))
+	if (rm->draining)
+		http_respond(c, 503, "Retry-After: 1\r\n", "text/plain", "Shutting down", 13);
+	else if (under(req->path, "/socket.io/"))
 		sio_handle(rm->sio, c, req);	/* bodies still coming included: polling */
 	else if (req->partial)
 		http_respond(c, 413, NULL, "text/plain", "Payload Too Large", 17);
-	else if (rm->draining)
-		http_respond(c, 503, "Retry-After: 1\r\n", "text/plain", "Shutting down", 13);
 	else if (http_str_eq(req->path, "/ws"))
 		relay_ws_handle(&rm->hub, c, req);
 	else if (http_str_eq(req->path, "/health/websocket") && http_str_eq(req->method, "GET"))
