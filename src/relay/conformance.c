@@ -207,39 +207,9 @@ relay_on_signal(struct loop_io *io, uint32_t events)
 static int
 relay_watch_signals(struct relay_conf_server *rs)
 {
-	sigset_t set;
-	int fd;
+	static const int stop[] = { SIGINT, SIGTERM };
 
-	sigemptyset(&set);
-	sigaddset(&set, SIGINT);
-	sigaddset(&set, SIGTERM);
-	if (sigprocmask(SIG_BLOCK, &set, NULL) != 0 ||
-	    (fd = signalfd(-1, &set, SFD_NONBLOCK | SFD_CLOEXEC)) < 0)
-		return -1;
-	rs->signals.cb = relay_on_signal;
-	if (loop_io_add(rs->loop, &rs->signals, fd, EPOLLIN) != 0) {
-		close(fd);
-		return -1;
-	}
-	return 0;
-}
-
-/* "127.0.0.1:3000", "[::1]:3000", "localhost:3000" → host and port. */
-static int
-relay_split_listen(const char *arg, char **host, char **port)
-{
-	const char *colon = strrchr(arg, ':');
-	size_t hl;
-
-	if (colon == NULL || colon == arg || colon[1] == '\0')
-		return -1;
-	hl = (size_t)(colon - arg);
-	if (arg[0] == '[' && hl >= 2 && arg[hl - 1] == ']')
-		*host = ciis_xstrndup(arg + 1, hl - 2);
-	else
-		*host = ciis_xstrndup(arg, hl);
-	*port = ciis_xstrdup(colon + 1);
-	return 0;
+	return loop_signals(rs->loop, &rs->signals, stop, 2, relay_on_signal);
 }
 
 static void
@@ -282,7 +252,7 @@ relay_parse_args(int argc, char **argv, char **host, char **port)
 {
 	for (int i = 1; i < argc; i++) {
 		if (strcmp(argv[i], "--listen") == 0 && i + 1 < argc && *host == NULL &&
-		    relay_split_listen(argv[i + 1], host, port) == 0)
+		    http_split_listen(argv[i + 1], host, port) == 0)
 			i++;
 		else if (strcmp(argv[i], "--debug") == 0)
 			ciis_log_set_level(CIIS_LOG_DEBUG);

@@ -524,3 +524,20 @@ http_server_free(struct http_server *s)
 	loop_io_close(s->loop, &s->listen);
 	free(s);
 }
+
+int
+http_split_listen(const char *arg, char **host, char **port)
+{
+	const char *colon = strrchr(arg, ':');
+	size_t hl;
+
+	if (colon == NULL || colon == arg || colon[1] == '\0')
+		return -1;
+	hl = (size_t)(colon - arg);
+	if (arg[0] == '[' && hl >= 2 && arg[hl - 1] == ']')
+		*host = ciis_xstrndup(arg + 1, hl - 2);
+	else
+		*host = ciis_xstrndup(arg, hl);
+	*port = ciis_xstrdup(colon + 1);
+	return 0;
+}

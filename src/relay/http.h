@@ -66,6 +66,9 @@ typedef void (*http_handler_fn)(struct http_conn *c, const struct http_req *req,
  * NULL on failure, with the reason in err. */
 struct http_server *http_server_new(struct loop *l, const char *host, const char *port,
     const struct http_limits *lim, http_handler_fn fn, void *arg, char *err, size_t errlen);
+/* Split "127.0.0.1:8081", "[::1]:8081" or "localhost:8081" into new
+ * strings *host and *port (the caller frees both); -1 when malformed. */
+int http_split_listen(const char *arg, char **host, char **port);
 /* The port bound (useful with port "0"). */
 int http_server_port(const struct http_server *s);
 /* Close the listener and every connection (holders get on_gone).  NULL ok. */

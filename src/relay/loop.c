@@ -7,6 +7,8 @@
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
+#include <sys/signalfd.h>
+#include <signal.h>
 #include <unistd.h>
 
 #include "core/clock.h"
@@ -320,6 +322,27 @@ loop_run(struct loop *l)
 				io->cb(io, evs[i].events);
 		}
 		run_deferred(l);
+	}
+	return 0;
+}
+
+int
+loop_signals(struct loop *l, struct loop_io *io, const int *signos, size_t n,
+    void (*cb)(struct loop_io *io, uint32_t events))
+{
+	sigset_t set;
+	int fd;
+
+	sigemptyset(&set);
+	for (size_t i = 0; i < n; i++)
+		sigaddset(&set, signos[i]);
+	if (sigprocmask(SIG_BLOCK, &set, NULL) != 0 ||
+	    (fd = signalfd(-1, &set, SFD_NONBLOCK | SFD_CLOEXEC)) < 0)
+		return -1;
+	io->cb = cb;
+	if (loop_io_add(l, io, fd, EPOLLIN) != 0) {
+		close(fd);
+		return -1;
 	}
 	return 0;
 }

@@ -57,5 +57,9 @@ void loop_timer_cancel(struct loop *l, struct loop_timer *t);
 void loop_defer(struct loop *l, void (*fn)(void *), void *arg);
 /* From any thread: run fn(arg) on the loop thread soon (queue + eventfd). */
 void loop_post(struct loop *l, void (*fn)(void *), void *arg);
+/* Block the signals signos[0..n) and deliver them to io (a signalfd whose
+ * cb reads struct signalfd_siginfo); 0 or -1. */
+int loop_signals(struct loop *l, struct loop_io *io, const int *signos, size_t n,
+    void (*cb)(struct loop_io *io, uint32_t events));
 
 #endif

@@ -145,43 +145,12 @@ on_signal(struct loop_io *io, uint32_t events)
 static int
 watch_signals(struct relay_main *rm)
 {
-	sigset_t set;
-	int fd;
+	static const int sigs[] = { SIGINT, SIGTERM, SIGHUP };
 
-	sigemptyset(&set);
-	sigaddset(&set, SIGINT);
-	sigaddset(&set, SIGTERM);
-	sigaddset(&set, SIGHUP);
-	if (sigprocmask(SIG_BLOCK, &set, NULL) != 0 ||
-	    (fd = signalfd(-1, &set, SFD_NONBLOCK | SFD_CLOEXEC)) < 0)
-		return -1;
-	rm->signals.cb = on_signal;
-	if (loop_io_add(rm->loop, &rm->signals, fd, EPOLLIN) != 0) {
-		close(fd);
-		return -1;
-	}
-	return 0;
+	return loop_signals(rm->loop, &rm->signals, sigs, 3, on_signal);
 }
 
 /* ---- the program -------------------------------------------------------------------- */
-
-/* "127.0.0.1:8081", "[::1]:8081", "localhost:8081" → host and port. */
-static int
-split_listen(const char *arg, char **host, char **port)
-{
-	const char *colon = strrchr(arg, ':');
-	size_t hl;
-
-	if (colon == NULL || colon == arg || colon[1] == '\0')
-		return -1;
-	hl = (size_t)(colon - arg);
-	if (arg[0] == '[' && hl >= 2 && arg[hl - 1] == ']')
-		*host = ciis_xstrndup(arg + 1, hl - 2);
-	else
-		*host = ciis_xstrndup(arg, hl);
-	*port = ciis_xstrdup(colon + 1);
-	return 0;
-}
 
 static void
 usage(FILE *f)
@@ -198,7 +167,7 @@ serve(struct relay_main *rm, const char *listen)
 	char *host = NULL, *port = NULL, err[256] = "";
 	int rc = -1;
 
-	if (split_listen(listen, &host, &port) != 0) {
+	if (http_split_listen(listen, &host, &port) != 0) {
 		fprintf(stderr, "ciis-relay: bad listen address \"%s\"\n", listen);
 		goto out;
 	}
