@@ -2,6 +2,7 @@
  * thread; it takes a database connection only to open (snapshot, the
  * per-user cap), to replay what the ring no longer holds, and to close.
  * Everything live comes from the process's tailer through the ring. */
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -28,6 +29,7 @@
 #define GONE_CHECK_MS 1000
 #define KEEPALIVE_MS 5000
 #define OUT_KEEP 4096		/* bytes of output buffer a held stream keeps */
+#define OUT_BUDGET 65536	/* bytes of messages queued before writing */
 
 static const char *const kind_names[API_STREAM_KINDS] = { "issues", "heatmap" };
 
@@ -121,7 +123,7 @@ heatmap_params(struct api_req *req, struct api_stream *s, struct ciis_err *err)
 	long interval;
 
 	if (api_heatmap_filter(req, &s->heatmap, err) != 0 ||
-	    api_req_query_int(req, "updateInterval", 1, 86400000, 30000, &interval, err) != 0)
+	    api_req_query_int(req, "updateInterval", -2147483647L, 86400000, 30000, &interval, err) != 0)
 		return -1;
 	/* under the minimum is raised, not refused (SPEC §11) */
 	s->interval = interval < HEATMAP_MIN_INTERVAL ? HEATMAP_MIN_INTERVAL : interval;
@@ -270,29 +272,32 @@ replay_batch(struct api_stream *s)
 	return rc;
 }
 
-/* Take every event available after s->pos; 0 when something was read. */
-static int
+enum drained { DRAINED, MORE, STALLED };
+
+/* Take the events available after s->pos, at most OUT_BUDGET bytes of
+ * messages at a time so that a long replay is written as it goes (and the
+ * stream still notices expiry and a client that left).  STALLED: the events
+ * due are in the table only, and it cannot be read now. */
+static enum drained
 drain(struct api_stream *s)
 {
 	struct ciis_ring *ring = ciis_tail_ring(s->req->ctx->tail);
 	struct ciis_entry *e;
-	int got = 0;
 
-	for (;;) {
+	while (s->out.len < OUT_BUDGET) {
 		enum ciis_ring_get r = ciis_ring_get(ring, s->pos + 1, &e);
 
 		if (r == CIIS_RING_NOT_YET)
-			return got ? 0 : -1;
+			return DRAINED;
 		if (r == CIIS_RING_GONE) {
 			if (replay_batch(s) != 0)
-				return got ? 0 : -1;	/* database away: try again later */
-			got = 1;
+				return STALLED;
 			continue;
 		}
 		handle(s, e);
 		ciis_entry_unref(e);
-		got = 1;
 	}
+	return MORE;
 }
 
 static int
@@ -311,8 +316,14 @@ heatmap_update_due(struct api_stream *s)
 	}
 	rc = heatmap_initial(s, db, "update", &err);
 	ciis_db_pool_put(s->req->ctx->pool, db);
-	if (rc == 0)
+	if (rc == 0) {
 		s->next_coalesced = 0;
+	} else {
+		/* the snapshot failed: not again before a second has passed */
+		s->next_periodic = now + HEATMAP_COALESCE_MS;
+		if (s->next_coalesced)
+			s->next_coalesced = now + HEATMAP_COALESCE_MS;
+	}
 	return 0;
 }
 
@@ -341,7 +352,8 @@ live(struct api_stream *s)
 	struct ciis_ring *ring = ciis_tail_ring(s->req->ctx->tail);
 
 	while (!api_stopping()) {
-		drain(s);
+		enum drained d = drain(s);
+
 		if (s->kind == API_STREAM_HEATMAP)
 			heatmap_update_due(s);
 		if (ciis_monotonic_ms() >= s->exp_mono) {
@@ -359,7 +371,10 @@ live(struct api_stream *s)
 		 * the web server closing our connection */
 		if (write_out(s) != 0 || s->req->io->gone(s->req->io))
 			return;
-		ciis_ring_wait(ring, s->pos + 1, next_deadline(s));
+		if (d == MORE)
+			continue;
+		/* stalled on the table: wait for the deadline, not for the ring */
+		ciis_ring_wait(ring, d == STALLED ? INT64_MAX : s->pos + 1, next_deadline(s));
 	}
 }
 
@@ -441,8 +456,9 @@ run_stream(struct api_stream *s, struct ciis_err *err)
 	if (open_stream(s, err) != 0) {
 		int limited = err->code == CIIS_E_RATE_LIMITED;
 
-		if (s->registered)
-			close_stream(s);
+		/* its row may have stayed behind (a delete that failed): queue it */
+		s->registered = s->id[0] != '\0';
+		close_stream(s);
 		release_db(req);
 		return send_passing_error(s, limited ? "rate_limited" : "unavailable",
 		    limited ? RATE_LIMITED_RETRY_MS : RETRY_MS);

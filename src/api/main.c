@@ -179,8 +179,13 @@ start_request(FCGX_Request *r, pthread_attr_t *attr)
 	pthread_t t;
 	int e;
 
+	static const char busy[] = "Status: 503 Service Unavailable\r\nRetry-After: 2\r\n"
+	    "Content-Type: application/json\r\n\r\n"
+	    "{\"error\":{\"code\":\"unavailable\",\"message\":\"the server is at capacity\"}}";
+
 	if ((e = pthread_create(&t, attr, request_thread, r)) != 0) {
 		ciis_log(CIIS_LOG_ERROR, "api: cannot start a thread: %s", strerror(e));
+		FCGX_PutStr(busy, (int)sizeof busy - 1, r->out);
 		FCGX_Finish_r(r);
 		free(r);
 		give_slot();
@@ -255,8 +260,10 @@ unregister_ended(struct ciis_db *db)
 		n = ctx.nended < ENDED_BATCH ? ctx.nended : ENDED_BATCH;
 		for (size_t i = 0; i < n; i++)
 			ids[i] = ctx.ended[ctx.nended - n + i];
-		/* one statement per batch; a failure leaves rows that expire anyway */
-		ciis_streams_close_many(db, ids, n, &err);
+		/* a failure keeps them queued: this process refreshes its rows,
+		 * so a row left behind would count against its user for good */
+		if (ciis_streams_close_many(db, ids, n, &err) != 0)
+			break;
 		ctx.nended -= n;
 	}
 	pthread_mutex_unlock(&ctx.ended_lock);
@@ -309,20 +316,23 @@ open_listener(const char *where)
 	return fd;
 }
 
+static long
+active_requests(void)
+{
+	long n;
+
+	pthread_mutex_lock(&active_lock);
+	n = active;
+	pthread_mutex_unlock(&active_lock);
+	return n;
+}
+
 /* Let running requests finish, for a few seconds at most. */
 static void
 drain(void)
 {
-	for (int i = 0; i < 50; i++) {
-		long n;
-
-		pthread_mutex_lock(&active_lock);
-		n = active;
-		pthread_mutex_unlock(&active_lock);
-		if (n == 0)
-			return;
+	for (int i = 0; i < 50 && active_requests() > 0; i++)
 		usleep(100 * 1000);
-	}
 }
 
 int
@@ -356,7 +366,9 @@ main(int argc, char **argv)
 	accept_loop();
 	drain();
 	ciis_event_set_commit_hook(NULL, NULL);
-	ciis_tail_stop(ctx.tail);	/* its last chore unregistered the streams that ended */
+	/* request threads still running may use the ring: then it stays */
+	if (active_requests() == 0)
+		ciis_tail_stop(ctx.tail);	/* its last chore unregisters the ended streams */
 	ciis_log(CIIS_LOG_INFO, "api: stopped");
 	return 0;
 }

@@ -394,6 +394,8 @@ take_row(MYSQL_STMT *st, struct fetch_cols *fc, struct ciis_rows *out)
 				one.length = &got;
 				if (mysql_stmt_fetch_column(st, &one, (unsigned)i, 0) != 0) {
 					free(cell);
+					while (i-- > 0)
+						free(out->cells[base + i]);	/* this row's copies so far */
 					return -1;
 				}
 			}

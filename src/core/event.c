@@ -170,8 +170,11 @@ static void *commit_arg;
 void
 ciis_event_set_commit_hook(void (*fn)(void *), void *arg)
 {
-	commit_arg = arg;
-	__atomic_store_n(&commit_hook, fn, __ATOMIC_RELEASE);
+	/* a committer loads fn, then arg: fn is cleared first and set last */
+	__atomic_store_n(&commit_hook, NULL, __ATOMIC_RELEASE);
+	__atomic_store_n(&commit_arg, arg, __ATOMIC_RELEASE);
+	if (fn != NULL)
+		__atomic_store_n(&commit_hook, fn, __ATOMIC_RELEASE);
 }
 
 void
@@ -180,7 +183,7 @@ ciis_event_committed(void)
 	void (*fn)(void *) = __atomic_load_n(&commit_hook, __ATOMIC_ACQUIRE);
 
 	if (fn != NULL)
-		fn(commit_arg);
+		fn(__atomic_load_n(&commit_arg, __ATOMIC_ACQUIRE));
 }
 
 int
