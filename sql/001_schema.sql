@@ -59,9 +59,9 @@ CREATE TABLE IF NOT EXISTS issues (
 ) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin;
 
 -- The bus.  Ids come from event_seq, whose one row every appending
--- transaction updates as its last statement before COMMIT: the row lock makes
--- ids visible in commit order with none skipped (a rollback returns its ids),
--- so a reader of "id > last" never moves past an event still to commit.
+-- transaction updates as its last statement before COMMIT: the row lock hands
+-- ids out in commit order with none skipped (a rollback returns its ids), and
+-- readers of "id > last" stop at a hole until the commit behind it shows.
 CREATE TABLE IF NOT EXISTS event_seq (
   id    TINYINT UNSIGNED NOT NULL PRIMARY KEY,
   last  BIGINT UNSIGNED NOT NULL

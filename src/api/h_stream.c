@@ -255,10 +255,11 @@ replay_batch(struct api_stream *s)
 	struct ciis_err err;
 	struct ciis_event *evs;
 	struct ciis_db *db = ciis_db_pool_get(s->req->ctx->pool, &err);
+	int64_t hole = 0;
 	size_t n = 0;
 	int rc = -1;
 
-	if (db != NULL && ciis_event_read(db, s->pos, REPLAY_BATCH, &evs, &n, &err) == 0) {
+	if (db != NULL && ciis_event_read(db, s->pos, REPLAY_BATCH, &evs, &n, &hole, &err) == 0) {
 		for (size_t i = 0; i < n; i++) {
 			struct ciis_entry *e = ciis_entry_new(&evs[i]);
 
@@ -267,6 +268,11 @@ replay_batch(struct api_stream *s)
 		}
 		ciis_event_free_array(evs, n);
 		rc = n > 0 ? 0 : -1;
+		/* the ring has moved on past these ids: a hole here is for good */
+		if (n == 0 && hole > 0) {
+			s->pos = hole - 1;
+			rc = 0;
+		}
 	}
 	ciis_db_pool_put(s->req->ctx->pool, db);
 	return rc;

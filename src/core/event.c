@@ -133,21 +133,28 @@ event_from_row(struct ciis_event *ev, const struct ciis_rows *rows, size_t r)
 
 int
 ciis_event_read(struct ciis_db *db, int64_t after, size_t limit,
-    struct ciis_event **out, size_t *n, struct ciis_err *err)
+    struct ciis_event **out, size_t *n, int64_t *hole, struct ciis_err *err)
 {
 	struct ciis_param p[] = { CIIS_PI64(after), CIIS_PI64((int64_t)limit) };
 	struct ciis_rows rows;
+	size_t keep = 0;
 
 	*out = NULL;
 	*n = 0;
+	if (hole != NULL)
+		*hole = 0;
 	if (ciis_db_query(db, SQL_READ, p, 2, &rows, err) != 0)
 		return -1;
-	if (rows.nrows > 0) {
-		*out = ciis_xcalloc(rows.nrows, sizeof **out);
-		for (size_t r = 0; r < rows.nrows; r++)
+	while (keep < rows.nrows && ciis_rows_i64(&rows, keep, 0) == after + 1 + (int64_t)keep)
+		keep++;
+	if (keep < rows.nrows && hole != NULL)
+		*hole = ciis_rows_i64(&rows, keep, 0);
+	if (keep > 0) {
+		*out = ciis_xcalloc(keep, sizeof **out);
+		for (size_t r = 0; r < keep; r++)
 			event_from_row(&(*out)[r], &rows, r);
 	}
-	*n = rows.nrows;
+	*n = keep;
 	ciis_rows_free(&rows);
 	return 0;
 }

@@ -2,9 +2,9 @@
  * transaction, and reading back in id order.
  *
  * Ids come from the one-row event_seq counter, updated by the last statement
- * of each appending transaction: its row lock is held to COMMIT, so ids become
- * visible in commit order with none skipped, and a reader that has seen id N
- * will never later see an id below N. */
+ * of each appending transaction: its row lock is held to COMMIT, so ids are
+ * handed out in commit order and a rollback gives its ids back (no holes).
+ * Readers take only unbroken runs of ids (ciis_event_read). */
 #ifndef CIIS_CORE_EVENT_H
 #define CIIS_CORE_EVENT_H
 
@@ -35,9 +35,15 @@ int ciis_event_append(struct ciis_db *db, struct ciis_event *evs, size_t n,
     struct ciis_err *err);
 
 /* Read up to `limit` events with id > after, in id order, into a new array
- * *out of *n events (free with ciis_event_free_array). */
+ * *out of *n events (free with ciis_event_free_array).  Only the unbroken
+ * run after+1, after+2, ... is returned: ids are gapless (a rollback gives
+ * its ids back), so a hole is a commit not yet visible — InnoDB releases the
+ * counter's row lock a moment before the commit shows in new snapshots, and
+ * a reader that went on past the hole would skip that event for good.
+ * *hole (may be NULL) gets the first id seen beyond a hole, 0 when none: a
+ * hole that stays is a row deleted by hand, and the caller may step over it. */
 int ciis_event_read(struct ciis_db *db, int64_t after, size_t limit,
-    struct ciis_event **out, size_t *n, struct ciis_err *err);
+    struct ciis_event **out, size_t *n, int64_t *hole, struct ciis_err *err);
 
 /* The id of the last committed event (0 when none). */
 int ciis_event_last_id(struct ciis_db *db, int64_t *last, struct ciis_err *err);

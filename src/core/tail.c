@@ -27,6 +27,7 @@ struct ciis_tail {
 	ciis_tail_publish_fn *on_publish;	/* under lock */
 	void *on_publish_arg;
 	struct ciis_tail_stats stats;	/* under lock */
+	int64_t hole_since;		/* tailer thread only: when a hole first stopped it */
 };
 
 /* Sleep up to ms unless kicked or stopping. */
@@ -86,12 +87,34 @@ publish(struct ciis_tail *t, const struct ciis_event *evs, size_t n)
 		fn(fn_arg, evs[0].id, evs[n - 1].id);
 }
 
+#define HOLE_PATIENCE_MS 10000	/* a commit becomes visible within ms; rows deleted by hand never */
+
+/* A hole in the ids that outlasts any commit is a row someone deleted:
+ * step over it rather than stop publishing for good. */
+static void
+step_over_hole(struct ciis_tail *t, size_t n, int64_t hole, int64_t *last)
+{
+	if (n > 0 || hole == 0) {
+		t->hole_since = 0;
+		return;
+	}
+	if (t->hole_since == 0) {
+		t->hole_since = ciis_monotonic_ms();
+	} else if (ciis_monotonic_ms() - t->hole_since > HOLE_PATIENCE_MS) {
+		ciis_log(CIIS_LOG_WARN, "tail: events %lld..%lld are missing from the table; going on",
+		    (long long)(*last + 1), (long long)(hole - 1));
+		*last = hole - 1;
+		t->hole_since = 0;
+	}
+}
+
 /* One read; the number of events published, or -1 when the database failed. */
 static long
 read_once(struct ciis_tail *t, struct ciis_db *db, int64_t *last)
 {
 	struct ciis_event *evs;
 	struct ciis_err err;
+	int64_t hole;
 	size_t n;
 
 	if (*last < 0) {
@@ -103,8 +126,9 @@ read_once(struct ciis_tail *t, struct ciis_db *db, int64_t *last)
 		t->stats.last_id = *last;
 		pthread_mutex_unlock(&t->lock);
 	}
-	if (ciis_event_read(db, *last, BATCH, &evs, &n, &err) != 0)
+	if (ciis_event_read(db, *last, BATCH, &evs, &n, &hole, &err) != 0)
 		return -1;
+	step_over_hole(t, n, hole, last);
 	if (n > 0) {
 		publish(t, evs, n);
 		*last = evs[n - 1].id;

@@ -361,7 +361,7 @@ replay_work(struct relay_job *rj, struct ciis_db *db)
 		struct ciis_err err;
 		size_t n;
 
-		if (ciis_event_read(db, after, 500, &evs, &n, &err) != 0) {
+		if (ciis_event_read(db, after, 500, &evs, &n, NULL, &err) != 0) {
 			j->failed = 1;
 			return;
 		}

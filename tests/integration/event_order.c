@@ -161,7 +161,7 @@ tail_poll(struct tail *t)
 	struct ciis_err err = { 0 };
 	size_t n = 0;
 
-	if (ciis_event_read(t->db, t->last, READ_BATCH, &evs, &n, &err) != 0) {
+	if (ciis_event_read(t->db, t->last, READ_BATCH, &evs, &n, NULL, &err) != 0) {
 		t->errors++;
 		printf("# reader: %s\n", err.message);
 		return -1;
