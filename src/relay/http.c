@@ -525,6 +525,13 @@ http_server_free(struct http_server *s)
 	free(s);
 }
 
+void
+http_server_stop_listening(struct http_server *s)
+{
+	loop_timer_cancel(s->loop, &s->backoff);
+	loop_io_close(s->loop, &s->listen);
+}
+
 int
 http_split_listen(const char *arg, char **host, char **port)
 {

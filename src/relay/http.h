@@ -73,6 +73,8 @@ int http_split_listen(const char *arg, char **host, char **port);
 int http_server_port(const struct http_server *s);
 /* Close the listener and every connection (holders get on_gone).  NULL ok. */
 void http_server_free(struct http_server *s);
+/* Accept no more connections (shutdown); the open ones go on. */
+void http_server_stop_listening(struct http_server *s);
 
 struct loop *http_conn_loop(const struct http_conn *c);
 

@@ -54,7 +54,27 @@ struct relay_conn {
 	struct loop_timer expiry;		/* token exp; /ws: the 5 s auth deadline too */
 	struct loop_timer closing;		/* token:expired sent: close shortly after */
 	struct relay_conn *prev, *next;		/* the hub's list */
+	/* what relay_sessions.c keeps in MySQL */
+	char key[EIO_SID_LEN + 1];		/* its presence row */
+	char pid[EIO_SID_LEN + 1];		/* RELAY_SIO: its recoverable session ("" before) */
+	char sid[EIO_SID_LEN + 1];		/* RELAY_SIO: the socket id */
+	int64_t start_id;			/* the last id fanned out when the session began */
+	int superseded;				/* a reconnected socket took its pid over */
+	int recovering;				/* Socket.IO CONNECT waits for the lookup */
 };
+
+struct relay_srec;
+
+/* Socket changes not yet written (relay_sessions.c). */
+struct relay_sessions {
+	struct relay_srec *recs;		/* owned, in order */
+	size_t n, cap;
+	int flushing;				/* a write is on the worker */
+	int refresh_due;
+	struct loop_timer flush, refresh;
+};
+
+#define RELAY_PROCESS_ID_MAX 64
 
 struct relay_hub {
 	struct loop *loop;			/* borrowed */
@@ -78,6 +98,8 @@ struct relay_hub {
 	struct relay_job *queue, **queue_tail;	/* under lock */
 	struct relay_job *jobs;			/* every job not yet finished (loop) */
 	int stopping, worker_started;
+	char process_id[RELAY_PROCESS_ID_MAX];	/* host:pid:start, in the tables */
+	struct relay_sessions sessions;
 };
 
 /* ---- relay_hub.c ---- */

@@ -116,7 +116,7 @@ sio_authorize(struct sio_socket *sk, struct json_object *auth, void *arg)
 	}
 	c->sk = sk;
 	sio_socket_set_data(sk, c);
-	return NULL;
+	return relay_sio_session(c, auth);
 }
 
 static void

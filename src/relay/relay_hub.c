@@ -20,7 +20,6 @@
 #include "relay/relay_int.h"
 
 #define RELAY_BUCKETS 4096
-#define REPLAY_MAX 10000	/* events one subscription may replay */
 #define EXPIRED_CLOSE_MS 200	/* token:expired, then the session ends */
 
 /* ---- connections ---------------------------------------------------------- */
@@ -37,8 +36,8 @@ conn_free(void *arg)
 	free(c);
 }
 
-static void
-conn_unref(struct relay_conn *c)
+void
+relay_conn_unref(struct relay_conn *c)
 {
 	if (--c->refs == 0)
 		loop_defer(c->hub->loop, conn_free, c);
@@ -170,6 +169,8 @@ relay_conn_admit(struct relay_conn *c, const struct ciis_principal *who)
 	snprintf(name, sizeof name, "user:%s", who->user_id);
 	relay_join(c, name);
 	arm_expiry(c);
+	if (c->kind == RELAY_WS)
+		relay_session_open(c);	/* Socket.IO: relay_sio_session() */
 	if (others == 0)
 		presence(h, who, 1);
 	return NULL;
@@ -187,6 +188,7 @@ relay_conn_gone(struct relay_conn *c)
 	c->ws = NULL;
 	if (c->authed)
 		h->nconns--;
+	relay_session_close(c);
 	relay_leave_all(c);
 	if (c->authed && user_count(h, &c->who) == 0)
 		presence(h, &c->who, 0);
@@ -198,7 +200,7 @@ relay_conn_gone(struct relay_conn *c)
 		h->conns = c->next;
 	if (c->next != NULL)
 		c->next->prev = c->prev;
-	conn_unref(c);
+	relay_conn_unref(c);
 }
 
 void
@@ -268,24 +270,19 @@ static const struct sub_kind {
 static const char *const room_prefix[] = { "org", "heatmap", "campus", "building", "issue" };
 
 struct sub_job {
-	struct relay_job job;		/* first */
+	struct relay_job job;		/* first: the authorization check */
 	struct relay_conn *c;		/* a reference */
 	enum sub_check check;
-	int64_t id, ack_id, after, upto;
+	int64_t id, ack_id, after;
 	char org[CIIS_ID_MAX + 1];
 	char room[RELAY_ROOM_MAX];
 	int allowed, failed;
-	struct ciis_entry **evs;	/* owned refs: the replay read from the table */
-	size_t nevs;
 };
 
 static void
 sub_free(struct sub_job *j)
 {
-	for (size_t i = 0; i < j->nevs; i++)
-		ciis_entry_unref(j->evs[i]);
-	free(j->evs);
-	conn_unref(j->c);
+	relay_conn_unref(j->c);
 	free(j);
 }
 
@@ -344,155 +341,32 @@ check_work(struct relay_job *rj, struct ciis_db *db)
 	}
 }
 
-/* The room's events in (after, upto], read from the table. */
 static void
-replay_work(struct relay_job *rj, struct ciis_db *db)
+sub_replayed(struct relay_replay *r)
 {
-	struct sub_job *j = (struct sub_job *)(void *)rj;
-	int64_t after = j->after;
-	size_t cap = 0;
-
-	if (db == NULL) {
-		j->failed = 1;
-		return;
-	}
-	while (after < j->upto && j->nevs < REPLAY_MAX) {
-		struct ciis_event *evs;
-		struct ciis_err err;
-		size_t n;
-
-		if (ciis_event_read(db, after, 500, &evs, &n, NULL, &err) != 0) {
-			j->failed = 1;
-			return;
-		}
-		for (size_t i = 0; i < n && evs[i].id <= j->upto; i++) {
-			struct ciis_entry *e = ciis_entry_new(&evs[i]);
-
-			if (!relay_entry_in_room(e, j->room) || strcmp(e->org_id, j->org) != 0) {
-				ciis_entry_unref(e);
-				continue;
-			}
-			if (j->nevs == cap) {
-				cap = cap ? cap * 2 : 64;
-				j->evs = ciis_xrealloc(j->evs, cap * sizeof *j->evs);
-			}
-			j->evs[j->nevs++] = e;
-		}
-		after = n > 0 ? evs[n - 1].id : j->upto;
-		ciis_event_free_array(evs, n);
-	}
-}
-
-/* Send what c has not had of evs, in order; how many. */
-static long
-send_replay(struct relay_conn *c, struct ciis_entry **evs, size_t n)
-{
-	long sent = 0;
-
-	for (size_t i = 0; i < n && !c->dead; i++)
-		if (!relay_conn_reached(c, evs[i])) {
-			relay_send_entry(c, evs[i]);
-			sent++;
-		}
-	return sent;
-}
-
-static void
-flush_held(struct relay_conn *c)
-{
-	for (size_t i = 0; i < c->nheld; i++) {
-		relay_send_entry(c, c->held[i]);
-		ciis_entry_unref(c->held[i]);
-	}
-	c->nheld = 0;
-}
-
-static void
-replay_done(struct relay_job *rj)
-{
-	struct sub_job *j = (struct sub_job *)(void *)rj;
-	struct relay_conn *c = j->c;
-	long sent;
-
-	if (c->dead) {
-		sub_free(j);
-		return;
-	}
-	sent = j->failed ? 0 : send_replay(c, j->evs, j->nevs);
-	if (--c->holding == 0)
-		flush_held(c);
-	if (j->failed)
-		ack_error(c, j->ack_id, "unavailable");
+	if (r->failed)
+		ack_error(r->c, r->ack_id, "unavailable");
 	else
-		ack_room(c, j->ack_id, j->room, sent);
-	sub_free(j);
+		ack_room(r->c, r->ack_id, r->rooms[0], relay_replay_send(r));
 }
 
-/* The room's entries in (after, upto] from the ring into *out; -1 (and
- * nothing to free) when the ring no longer holds them all. */
-static int
-ring_replay(struct relay_hub *h, const struct sub_job *j, struct ciis_entry ***out, size_t *n)
-{
-	size_t cap = 0;
-
-	*out = NULL;
-	*n = 0;
-	for (int64_t id = j->after + 1; id <= j->upto; id++) {
-		struct ciis_entry *e;
-
-		if (ciis_ring_get(h->ring, id, &e) != CIIS_RING_FOUND) {
-			for (size_t i = 0; i < *n; i++)
-				ciis_entry_unref((*out)[i]);
-			free(*out);
-			*out = NULL;
-			*n = 0;
-			return -1;
-		}
-		if (!relay_entry_in_room(e, j->room)) {
-			ciis_entry_unref(e);
-			continue;
-		}
-		if (*n == cap) {
-			cap = cap ? cap * 2 : 16;
-			*out = ciis_xrealloc(*out, cap * sizeof **out);
-		}
-		(*out)[(*n)++] = e;
-	}
-	return 0;
-}
-
-/* Join, then replay (after, upto] from the ring, or from the table on the
- * worker while c's live events wait (also when an earlier replay is still
- * on its way: the worker keeps them in order). */
+/* Join, then replay what the room had after lastEventId: the replay runs up
+ * to the join point, and live events after it come by fan-out. */
 static void
 sub_join(struct sub_job *j)
 {
 	struct relay_conn *c = j->c;
-	struct relay_hub *h = c->hub;
-	struct ciis_entry **evs;
-	size_t n;
-	long sent;
+	int64_t upto = relay_fanned(c->hub);
+	struct relay_replay *r;
 
-	j->upto = relay_fanned(h);
 	relay_join(c, j->room);
-	if (j->after < 0 || j->after >= j->upto) {
-		ack_room(c, j->ack_id, j->room, 0);
-		sub_free(j);
-		return;
-	}
-	if (c->holding || ring_replay(h, j, &evs, &n) != 0) {
-		c->holding++;
-		j->job.work = replay_work;
-		j->job.done = replay_done;
-		relay_worker_queue(h, &j->job);
-		return;
-	}
-	sent = send_replay(c, evs, n);
-	for (size_t i = 0; i < n; i++)
-		ciis_entry_unref(evs[i]);
-	free(evs);
-	ack_room(c, j->ack_id, j->room, sent);
+	relay_session_rooms(c);
+	r = relay_replay_new(c, 1, j->after, upto);
+	memcpy(r->rooms[0], j->room, sizeof j->room);
+	r->ack_id = j->ack_id;
+	r->ready = sub_replayed;
 	sub_free(j);
+	relay_replay_start(r);
 }
 
 static void
@@ -558,6 +432,7 @@ subscribe(struct relay_conn *c, size_t k, int join, struct json_object *data, in
 	j->job.discard = sub_discard;
 	if (!join) {
 		relay_leave(c, j->room);
+		relay_session_rooms(c);
 		ack_room(c, ack_id, j->room, -1);
 		sub_free(j);
 	} else if (j->after == -2) {
@@ -657,9 +532,14 @@ relay_hub_init(struct relay_hub *h, struct loop *l, struct ciis_conf *conf,
 	h->fanned = -1;
 	h->nbuckets = RELAY_BUCKETS;
 	h->buckets = ciis_xcalloc(h->nbuckets, sizeof *h->buckets);
+	/* /ws has no pings of its own: WebSocket ones keep proxies from
+	 * cutting a client that only listens */
 	h->ws.cfg = (struct ws_config){ (size_t)conf->relay_max_payload_bytes,
-		(size_t)conf->relay_send_queue_bytes, 1000 };
-	return relay_worker_start(h);
+		(size_t)conf->relay_send_queue_bytes, 1000, (int)conf->relay_ping_interval_ms };
+	if (relay_worker_start(h) != 0)
+		return -1;
+	relay_sessions_init(h);
+	return 0;
 }
 
 void

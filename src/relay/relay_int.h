@@ -7,6 +7,25 @@
 
 #define RELAY_ROOM_MAX 96	/* "building:" + an id, "org:" + a 64-byte id */
 
+/* ---- relay_worker.c ---- */
+
+/* A unit of blocking work: work(j, db) on the worker thread (db NULL when
+ * the database cannot be reached), then done(j) on the loop thread, which
+ * frees j.  Embedded at the start of a bigger struct. */
+struct relay_job {
+	struct relay_hub *hub;			/* borrowed */
+	struct relay_job *next;			/* the queue */
+	struct relay_job *jprev, *jnext;	/* the hub's unfinished jobs */
+	void (*work)(struct relay_job *j, struct ciis_db *db);
+	void (*done)(struct relay_job *j);
+	void (*discard)(struct relay_job *j);	/* shutdown: free without done */
+};
+
+int relay_worker_start(struct relay_hub *h);
+/* Stop and join the worker, discard every unfinished job. */
+void relay_worker_stop(struct relay_hub *h);
+void relay_worker_queue(struct relay_hub *h, struct relay_job *j);
+
 /* ---- relay_rooms.c ---- */
 
 struct relay_room *relay_room_find(struct relay_hub *h, const char *name);
@@ -28,23 +47,79 @@ void relay_send_entry(struct relay_conn *c, const struct ciis_entry *e);
 /* Fan out what the ring holds, then the last id fanned out (-1: none yet). */
 int64_t relay_fanned(struct relay_hub *h);
 
-/* ---- relay_worker.c ---- */
+const char *relay_room_name(const struct relay_room *r);	/* lent */
 
-/* A unit of blocking work: work(j, db) on the worker thread (db NULL when
- * the database cannot be reached), then done(j) on the loop thread, which
- * frees j.  Embedded at the start of a bigger struct. */
-struct relay_job {
-	struct relay_hub *hub;			/* borrowed */
-	struct relay_job *next;			/* the queue */
-	struct relay_job *jprev, *jnext;	/* the hub's unfinished jobs */
-	void (*work)(struct relay_job *j, struct ciis_db *db);
-	void (*done)(struct relay_job *j);
-	void (*discard)(struct relay_job *j);	/* shutdown: free without done */
+/* Ephemeral entries (presence) carry no offset and are never replayed. */
+int relay_entry_ephemeral(const struct ciis_entry *e);
+
+/* End one hold of c's live events (c->holding); the last sends them. */
+void relay_conn_release(struct relay_conn *c);
+
+/* ---- relay_hub.c ---- */
+
+/* Drop a reference to c (freed after the round when it was the last). */
+void relay_conn_unref(struct relay_conn *c);
+
+/* ---- relay_replay.c ---- */
+
+/* The events of rooms[0..nrooms) in (after, upto] for c, which joined them
+ * at upto (the last id fanned out).  relay_replay_start() gets them from
+ * the ring, or from the table on the worker while c's live events wait;
+ * then ready(r) runs on the loop (not when c is gone): it sends them
+ * (relay_replay_send) or not, and r is freed after it.  failed: the table
+ * could not be read; truncated: more than a replay may hold. */
+struct relay_replay {
+	struct relay_job job;			/* first */
+	struct relay_conn *c;			/* a reference */
+	char (*rooms)[RELAY_ROOM_MAX];		/* owned; the caller fills them */
+	size_t nrooms;
+	char org[CIIS_ID_MAX + 1];
+	int64_t after, upto;
+	int failed, truncated;
+	struct ciis_entry **evs;		/* owned refs, in id order */
+	size_t nevs;
+	void (*ready)(struct relay_replay *r);
+	int64_t ack_id;				/* the owner's */
 };
 
-int relay_worker_start(struct relay_hub *h);
-/* Stop and join the worker, discard every unfinished job. */
-void relay_worker_stop(struct relay_hub *h);
-void relay_worker_queue(struct relay_hub *h, struct relay_job *j);
+struct relay_replay *relay_replay_new(struct relay_conn *c, size_t nrooms, int64_t after,
+    int64_t upto);
+void relay_replay_start(struct relay_replay *r);
+/* Send the events c has not had live; how many. */
+long relay_replay_send(struct relay_replay *r);
+void relay_replay_free(struct relay_replay *r);
+
+/* ---- relay_recover.c ---- */
+
+/* Socket.IO CONNECT of an admitted c: a fresh session (NULL: answer now),
+ * or the recovery of auth's pid (SIO_PENDING: relay_recover answers). */
+const char *relay_sio_session(struct relay_conn *c, struct json_object *auth);
+
+/* ---- relay_sessions.c ---- */
+
+/* The process id and the refresh timer. */
+void relay_sessions_init(struct relay_hub *h);
+/* Queue a change of c for writing: its socket opened (presence, and the
+ * Socket.IO session with its rooms), its rooms changed, its presence status
+ * changed, it closed. */
+void relay_session_open(struct relay_conn *c);
+void relay_session_rooms(struct relay_conn *c);
+void relay_session_status(struct relay_conn *c, const char *status);
+void relay_session_close(struct relay_conn *c);
+/* Write the queue now (a job), e.g. before a lookup that must see it. */
+void relay_sessions_flush_now(struct relay_hub *h);
+
+/* A stored session (worker thread). */
+struct relay_saved {
+	char sid[EIO_SID_LEN + 1];
+	char org[CIIS_ID_MAX + 1], user[CIIS_ID_MAX + 1];
+	int64_t start_id;
+	char *rooms;				/* owned: space-separated */
+};
+/* pid's session when seen within max_age_s: 1 (out filled), 0 none, -1. */
+int relay_session_lookup(struct ciis_db *db, const char *pid, long max_age_s,
+    struct relay_saved *out, struct ciis_err *err);
+/* Shutdown, the worker stopped: write what is queued with db (may be NULL). */
+void relay_sessions_final(struct relay_hub *h, struct ciis_db *db);
 
 #endif

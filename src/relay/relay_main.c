@@ -136,6 +136,8 @@ on_signal(struct loop_io *io, uint32_t events)
 			ciis_log(CIIS_LOG_INFO, "relay: signal %u, closing %zu clients", si.ssi_signo,
 			    rm->hub.nconns);
 			rm->draining = 1;
+			/* clients that come back at once find the port closed, not us leaving */
+			http_server_stop_listening(rm->http);
 			relay_hub_close_all(&rm->hub);
 			loop_timer_arm(rm->loop, &rm->drain, RELAY_DRAIN_MS);
 		}

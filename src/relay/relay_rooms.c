@@ -41,6 +41,12 @@ relay_room_find(struct relay_hub *h, const char *name)
 	return r;
 }
 
+const char *
+relay_room_name(const struct relay_room *r)
+{
+	return r->name;
+}
+
 size_t
 relay_room_size(const struct relay_room *r)
 {
@@ -214,6 +220,24 @@ relay_entry_in_room(const struct ciis_entry *e, const char *room)
 	return 0;
 }
 
+int
+relay_entry_ephemeral(const struct ciis_entry *e)
+{
+	return strncmp(e->type, "user:", 5) == 0 || strcmp(e->type, "presence:updated") == 0;
+}
+
+void
+relay_conn_release(struct relay_conn *c)
+{
+	if (--c->holding > 0 || c->dead)
+		return;
+	for (size_t i = 0; i < c->nheld; i++) {
+		relay_send_entry(c, c->held[i]);
+		ciis_entry_unref(c->held[i]);
+	}
+	c->nheld = 0;
+}
+
 /* Has e reached c live: is c in one of e's rooms since before e? */
 int
 relay_conn_reached(struct relay_conn *c, const struct ciis_entry *e)
@@ -228,7 +252,8 @@ void
 relay_send_entry(struct relay_conn *c, const struct ciis_entry *e)
 {
 	if (!c->dead)
-		relay_send_event(c, e->type, e->payload, e->payload_len, e->id);
+		relay_send_event(c, e->type, e->payload, e->payload_len,
+		    relay_entry_ephemeral(e) ? -1 : e->id);
 }
 
 static void

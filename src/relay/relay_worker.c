@@ -84,6 +84,11 @@ relay_worker_stop(struct relay_hub *h)
 		j->discard(j);
 	}
 	if (h->pool != NULL) {
+		struct ciis_err err;
+		struct ciis_db *db = ciis_db_pool_get(h->pool, &err);
+
+		relay_sessions_final(h, db);
+		ciis_db_pool_put(h->pool, db);
 		ciis_db_pool_free(h->pool);
 		h->pool = NULL;
 		pthread_cond_destroy(&h->cond);

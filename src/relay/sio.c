@@ -3,6 +3,7 @@
  * as the reference server does (client.ts ondecoded / onerror). */
 #include "relay/sio.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -33,9 +34,13 @@ struct sio_socket {
 	struct sio_client *cl;			/* borrowed */
 	const struct sio_namespace *ns;		/* borrowed */
 	char id[EIO_SID_LEN + 1];
+	char pid[EIO_SID_LEN + 1];		/* "" when the reply carries none */
+	int pending;				/* authorize answered SIO_PENDING */
 	void *data;
 	struct sio_socket *next;
 };
+
+const char SIO_PENDING[] = "(pending)";
 
 /* ---- sending ---------------------------------------------------------------- */
 
@@ -169,6 +174,28 @@ sio_disconnect(struct sio_socket *sk)
 }
 
 static void
+send_connect_error(struct sio_client *cl, const char *nsp, const char *message)
+{
+	struct json_object *m = message_object(message);
+
+	send_simple(cl, SIO_CONNECT_ERROR, nsp, m);
+	json_object_put(m);
+}
+
+/* The CONNECT reply: {sid} and, for a session that can be recovered, pid. */
+static void
+send_connect(struct sio_socket *sk)
+{
+	struct json_object *reply = json_object_new_object();
+
+	json_object_object_add(reply, "sid", json_object_new_string(sk->id));
+	if (sk->pid[0] != '\0')
+		json_object_object_add(reply, "pid", json_object_new_string(sk->pid));
+	send_simple(sk->cl, SIO_CONNECT, sk->ns->name, reply);
+	json_object_put(reply);
+}
+
+static void
 connect_ns(struct sio_client *cl, struct sio_packet *p)
 {
 	const struct sio_namespace *ns = find_namespace(cl->srv, p->nsp);
@@ -178,36 +205,66 @@ connect_ns(struct sio_client *cl, struct sio_packet *p)
 
 	p->data = auth;		/* p owns it, whichever it is */
 	if (ns == NULL) {
-		struct json_object *m = message_object("Invalid namespace");
-
-		send_simple(cl, SIO_CONNECT_ERROR, p->nsp, m);
-		json_object_put(m);
+		send_connect_error(cl, p->nsp, "Invalid namespace");
 		return;
 	}
 	sk = ciis_xcalloc(1, sizeof *sk);
 	sk->cl = cl;
 	sk->ns = ns;
 	eio_random_id(sk->id);
-	if ((refusal = ns->h->authorize ? ns->h->authorize(sk, auth, ns->arg) : NULL) != NULL) {
-		struct json_object *m = message_object(refusal);
-
-		send_simple(cl, SIO_CONNECT_ERROR, p->nsp, m);
-		json_object_put(m);
+	if ((refusal = ns->h->authorize ? ns->h->authorize(sk, auth, ns->arg) : NULL) != NULL &&
+	    refusal != SIO_PENDING) {
+		send_connect_error(cl, p->nsp, refusal);
 		free(sk);
 		return;
 	}
 	sk->next = cl->sockets;
 	cl->sockets = sk;
 	loop_timer_cancel(cl->srv->loop, &cl->connect_timer);
-	{
-		struct json_object *reply = json_object_new_object();
-
-		json_object_object_add(reply, "sid", json_object_new_string(sk->id));
-		send_simple(cl, SIO_CONNECT, p->nsp, reply);
-		json_object_put(reply);
+	if (refusal == SIO_PENDING) {
+		sk->pending = 1;	/* sio_connect_finish() answers */
+		return;
 	}
+	send_connect(sk);
 	if (ns->h->on_connect != NULL)
 		ns->h->on_connect(sk, auth, ns->arg);
+}
+
+void
+sio_connect_finish(struct sio_socket *sk, const char *refusal)
+{
+	struct sio_client *cl = sk->cl;
+	struct sio_socket **p;
+
+	if (cl == NULL || !sk->pending)
+		return;
+	sk->pending = 0;
+	if (refusal == NULL) {
+		send_connect(sk);
+		if (sk->ns->h->on_connect != NULL)
+			sk->ns->h->on_connect(sk, NULL, sk->ns->arg);
+		return;
+	}
+	send_connect_error(cl, sk->ns->name, refusal);
+	for (p = &cl->sockets; *p != sk; p = &(*p)->next)
+		;
+	*p = sk->next;
+	sk->cl = NULL;
+	loop_defer(cl->srv->loop, socket_free, sk);
+}
+
+void
+sio_socket_set_session(struct sio_socket *sk, const char *sid, const char *pid)
+{
+	if (sid != NULL)
+		snprintf(sk->id, sizeof sk->id, "%s", sid);
+	snprintf(sk->pid, sizeof sk->pid, "%s", pid != NULL ? pid : "");
+}
+
+const char *
+sio_socket_pid(const struct sio_socket *sk)
+{
+	return sk->pid;
 }
 
 static void
@@ -242,7 +299,7 @@ dispatch(struct sio_client *cl, struct sio_packet *p, const struct sio_blob *att
 		close_client(cl, "parse error");
 	} else if (sk == NULL && p->type == SIO_CONNECT) {
 		connect_ns(cl, p);
-	} else if (sk == NULL || p->type == SIO_CONNECT || p->type == SIO_CONNECT_ERROR) {
+	} else if (sk == NULL || sk->pending || p->type == SIO_CONNECT || p->type == SIO_CONNECT_ERROR) {
 		close_client(cl, "invalid state");
 	} else if (p->type == SIO_DISCONNECT) {
 		socket_remove(sk, "client namespace disconnect");

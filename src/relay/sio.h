@@ -32,11 +32,17 @@ struct sio_event {
 	int64_t ack_id;			/* SIO_NO_ACK when none asked for */
 };
 
+/* What authorize answers to decide later (sio_connect_finish). */
+extern const char SIO_PENDING[];
+
 struct sio_handlers {
-	/* May refuse: return the CONNECT_ERROR message (static), or NULL to
-	 * accept.  auth is lent ({} when the client sent none).  NULL: accept. */
+	/* May refuse: return the CONNECT_ERROR message (static), NULL to
+	 * accept, or SIO_PENDING to answer later with sio_connect_finish(), e.g.
+	 * after a database lookup (the socket takes no packets meanwhile; if the
+	 * client goes first, on_disconnect comes instead).  auth is lent ({}
+	 * when the client sent none).  NULL: accept. */
 	const char *(*authorize)(struct sio_socket *sk, struct json_object *auth, void *arg);
-	/* After the CONNECT reply went out. */
+	/* After the CONNECT reply went out (auth NULL when it was pending). */
 	void (*on_connect)(struct sio_socket *sk, struct json_object *auth, void *arg);
 	void (*on_event)(struct sio_socket *sk, const struct sio_event *ev, void *arg);
 	/* Once per connected socket; sk must not be used after it returns. */
@@ -69,6 +75,17 @@ int sio_emit(struct sio_socket *sk, const char *name, struct json_object *args,
 /* Answer the client's ack request `id` with args (array or NULL). */
 int sio_ack(struct sio_socket *sk, int64_t id, struct json_object *args,
     const struct sio_blob *att, size_t natt);
+/* Answer a socket that authorize left pending: accept (refusal NULL), or
+ * refuse with that CONNECT_ERROR message — then sk is freed and no
+ * on_disconnect follows. */
+void sio_connect_finish(struct sio_socket *sk, const char *refusal);
+/* Before the CONNECT reply (in authorize, or before finishing a pending
+ * one): the socket id to use instead of a fresh one (sid, may be NULL) and
+ * the private session id the reply carries for connection state recovery
+ * (pid; NULL or "" for none).  Each at most EIO_SID_LEN characters. */
+void sio_socket_set_session(struct sio_socket *sk, const char *sid, const char *pid);
+const char *sio_socket_pid(const struct sio_socket *sk);	/* lent; "" when none */
+
 /* Disconnect this namespace (sends DISCONNECT); on_disconnect follows. */
 void sio_disconnect(struct sio_socket *sk);
 

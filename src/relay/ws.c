@@ -29,8 +29,10 @@ struct ws_conn {
 	size_t head_off;
 	struct ciis_buf early;		/* frames read with the HTTP request */
 	size_t early_off;
-	struct loop_timer timer;	/* close wait */
-	int dead, eof, kicked;
+	struct loop_timer timer;	/* close wait, and the linger */
+	struct loop_timer ping;
+	int dead, eof, kicked, lingering;
+	int heard;			/* a frame came since our last ping */
 	uint16_t close_code;		/* a close waiting for the queued messages */
 };
 
@@ -74,6 +76,17 @@ ws_free(void *arg)
 	free(ws);
 }
 
+/* on_close, once. */
+static void
+tell_owner(struct ws_conn *ws)
+{
+	const struct ws_handlers *h = ws->h;
+
+	ws->h = NULL;
+	if (h != NULL && h->on_close != NULL)
+		h->on_close(ws, ws->arg);
+}
+
 static void
 die(struct ws_conn *ws)
 {
@@ -88,10 +101,37 @@ die(struct ws_conn *ws)
 		ws->next->prev = ws->prev;
 	ws->set->count--;
 	loop_timer_cancel(ws->loop, &ws->timer);
+	loop_timer_cancel(ws->loop, &ws->ping);
 	loop_io_close(ws->loop, &ws->io);
-	if (ws->h != NULL && ws->h->on_close != NULL)
-		ws->h->on_close(ws, ws->arg);
+	tell_owner(ws);
 	loop_defer(ws->loop, ws_free, ws);
+}
+
+/* Our side is done but the peer's is not: send FIN and read (and drop)
+ * until its EOF or close_wait_ms, so that what it still sends — the rest
+ * of an oversize frame — is not answered with a reset that would lose our
+ * close frame on its way.  The owner hears of the end now. */
+static void
+linger(struct ws_conn *ws)
+{
+	ws->lingering = 1;
+	shutdown(ws->io.fd, SHUT_WR);
+	loop_timer_cancel(ws->loop, &ws->ping);
+	loop_timer_arm(ws->loop, &ws->timer, ws->cfg.close_wait_ms);
+	loop_io_mod(ws->loop, &ws->io, EPOLLIN | EPOLLRDHUP);
+	tell_owner(ws);
+}
+
+static void
+drain_linger(struct ws_conn *ws)
+{
+	char sink[4096];
+	ssize_t n;
+
+	while ((n = recv(ws->io.fd, sink, sizeof sink, 0)) > 0 || (n < 0 && errno == EINTR))
+		;
+	if (n == 0 || (errno != EAGAIN && errno != EWOULDBLOCK))
+		die(ws);
 }
 
 static ssize_t
@@ -144,7 +184,8 @@ on_msg(wslay_event_context_ptr ctx, const struct wslay_event_on_msg_recv_arg *m,
 	struct ws_conn *ws = ud;
 	int binary = m->opcode == WSLAY_BINARY_FRAME;
 
-	if (ws->dead || (m->opcode != WSLAY_TEXT_FRAME && !binary))
+	ws->heard = 1;
+	if (ws->dead || ws->h == NULL || (m->opcode != WSLAY_TEXT_FRAME && !binary))
 		return;		/* control frames: wslay answers them */
 	if (!binary && ciis_utf8_len((const char *)m->msg, m->msg_length) < 0) {
 		wslay_event_queue_close(ctx, WSLAY_CODE_INVALID_FRAME_PAYLOAD_DATA, NULL, 0);
@@ -201,9 +242,12 @@ update(struct ws_conn *ws)
 			return;
 		}
 	}
-	if ((!wslay_event_want_read(ws->ctx) && !wslay_event_want_write(ws->ctx)) ||
-	    (ws->eof && !wslay_event_want_write(ws->ctx))) {
-		die(ws);	/* closing handshake done, or the peer is gone */
+	if (ws->eof && !wslay_event_want_write(ws->ctx)) {
+		die(ws);	/* the peer is gone */
+		return;
+	}
+	if (!wslay_event_want_read(ws->ctx) && !wslay_event_want_write(ws->ctx)) {
+		linger(ws);	/* closing handshake done, or our close is out */
 		return;
 	}
 	if (wslay_event_want_read(ws->ctx))
@@ -218,6 +262,10 @@ on_io(struct loop_io *io, uint32_t events)
 {
 	struct ws_conn *ws = LOOP_OWNER(io, struct ws_conn, io);
 
+	if (ws->lingering) {
+		drain_linger(ws);
+		return;
+	}
 	if ((events & (EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR)) &&
 	    wslay_event_recv(ws->ctx) != 0) {
 		die(ws);
@@ -236,7 +284,7 @@ pump(void *arg)
 	struct ws_conn *ws = arg;
 
 	ws->kicked = 0;
-	if (ws->dead)
+	if (ws->dead || ws->lingering)
 		return;
 	if (ws->early_off < ws->early.len && wslay_event_recv(ws->ctx) != 0) {
 		die(ws);
@@ -252,7 +300,7 @@ pump(void *arg)
 static void
 kick(struct ws_conn *ws)
 {
-	if (!ws->kicked && !ws->dead) {
+	if (!ws->kicked && !ws->dead && !ws->lingering) {
 		ws->kicked = 1;
 		loop_defer(ws->loop, pump, ws);
 	}
@@ -262,6 +310,25 @@ static void
 on_close_wait(struct loop_timer *t)
 {
 	die(LOOP_OWNER(t, struct ws_conn, timer));
+}
+
+/* Every ping_ms: a peer that sent nothing (not even the pong) since the
+ * last ping is gone; else ping it again. */
+static void
+on_ping(struct loop_timer *t)
+{
+	struct ws_conn *ws = LOOP_OWNER(t, struct ws_conn, ping);
+	struct wslay_event_msg m = { WSLAY_PING, NULL, 0 };
+
+	if (!ws->heard) {
+		ciis_log(CIIS_LOG_INFO, "ws: no pong within %d ms: dropped", ws->cfg.ping_ms);
+		ws_abort(ws);
+		return;
+	}
+	ws->heard = 0;
+	if (wslay_event_queue_msg(ws->ctx, &m) == 0)
+		kick(ws);
+	loop_timer_arm(ws->loop, &ws->ping, ws->cfg.ping_ms);
 }
 
 static const struct wslay_event_callbacks callbacks = {
@@ -291,6 +358,8 @@ ws_accept(struct ws_set *set, struct http_conn *c, const struct http_req *req,
 	ws->arg = arg;
 	ws->io.cb = on_io;
 	ws->timer.cb = on_close_wait;
+	ws->ping.cb = on_ping;
+	ws->heard = 1;
 	ciis_buf_init(&ws->head);
 	ciis_buf_printf(&ws->head, "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\n"
 	    "Connection: Upgrade\r\nSec-WebSocket-Accept: %s\r\n\r\n", accept);
@@ -300,6 +369,8 @@ ws_accept(struct ws_set *set, struct http_conn *c, const struct http_req *req,
 	fd = http_detach(c, &ws->early);	/* req is gone from here on */
 	if (loop_io_add(ws->loop, &ws->io, fd, EPOLLIN | EPOLLRDHUP | EPOLLOUT) != 0)
 		close(fd);	/* io.fd stays -1: the first write fails, on_close follows */
+	if (ws->cfg.ping_ms > 0)
+		loop_timer_arm(ws->loop, &ws->ping, ws->cfg.ping_ms);
 	kick(ws);
 	return ws;
 }
@@ -316,7 +387,7 @@ ws_send(struct ws_conn *ws, int binary, const void *data, size_t len)
 {
 	struct wslay_event_msg m = { binary ? WSLAY_BINARY_FRAME : WSLAY_TEXT_FRAME, data, len };
 
-	if (ws->dead || wslay_event_get_close_sent(ws->ctx))
+	if (ws->dead || ws->lingering || wslay_event_get_close_sent(ws->ctx))
 		return -1;
 	if (wslay_event_get_queued_msg_length(ws->ctx) + len > ws->cfg.max_queue) {
 		ciis_log(CIIS_LOG_INFO, "ws: peer not reading, %zu bytes queued: dropped",
@@ -333,7 +404,7 @@ ws_send(struct ws_conn *ws, int binary, const void *data, size_t len)
 void
 ws_close(struct ws_conn *ws, uint16_t code)
 {
-	if (ws->dead)
+	if (ws->dead || ws->lingering)
 		return;
 	/* wslay sends control frames first: a close queued now would overtake
 	 * the messages before it, so it waits for them (update) */

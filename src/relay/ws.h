@@ -2,8 +2,11 @@
  * fragmentation, control frames and close codes are wslay's.  Messages are
  * delivered whole (at most max_message bytes, else close 1009); text must be
  * UTF-8 (else 1007).  Sends are queued up to max_queue bytes; past that the
- * peer is not reading and the connection is dropped.  Knows nothing of
- * Engine.IO. */
+ * peer is not reading and the connection is dropped.  With cfg.ping_ms, ping
+ * frames keep proxies' idle timers from cutting a quiet connection.  Our
+ * side of a close ends with a lingering close (FIN, then read until the
+ * peer's EOF), so that unread input does not turn it into a reset that
+ * loses the close frame.  Knows nothing of Engine.IO. */
 #ifndef CIIS_RELAY_WS_H
 #define CIIS_RELAY_WS_H
 
@@ -20,6 +23,8 @@ struct ws_config {
 	size_t max_message;
 	size_t max_queue;
 	int close_wait_ms;	/* after our close frame, for the peer's */
+	int ping_ms;		/* a ping frame this often (0: none); a peer
+				 * that sent nothing since the last one is dropped */
 };
 
 /* Every live connection of one owner, so that it can end them all at once;

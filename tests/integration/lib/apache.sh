@@ -6,8 +6,9 @@
 #                  (its own process on the stack's database, log in
 #                  DIR/apache-api.log), then Apache on a loopback port
 #                  running conf/apache.conf.in, which includes the shipped
-#                  apache-conf/ciis-proxy-fcgi.conf verbatim.  Exports
-#                  APACHE_URL (with a trailing /).
+#                  apache-conf/ciis-proxy-fcgi.conf verbatim (its relay
+#                  routes to DIR's relay_port).  Exports APACHE_URL (with a
+#                  trailing /).
 #   stop_apache DIR      Apache, then its ciis-api
 #   stop_apache_httpd DIR   Apache only: its connections drop, its ciis-api
 #                        stays; start_apache DIR brings it back on the same port
@@ -87,10 +88,19 @@ Group www-data'
 	else
 		_ap_user='# not root: the children run as the invoking user'
 	fi
+	if [ -n "${CIIS_TEST_PROXY_IDLE:-}" ]; then
+		_ap_idle="# CIIS_TEST_PROXY_IDLE: the idle timeout of proxied WebSockets
+Timeout $CIIS_TEST_PROXY_IDLE
+ProxyTimeout $CIIS_TEST_PROXY_IDLE"
+	else
+		_ap_idle='# Timeout and ProxyTimeout: the shipped ones'
+	fi
 	_ap_start_api "$_ap_dir"
-	awk -v user="$_ap_user" '{ gsub(/@USER_LINES@/, user); print }' "$_ap_tmpl" |
+	awk -v user="$_ap_user" -v idle="$_ap_idle" \
+	    '{ gsub(/@USER_LINES@/, user); gsub(/@IDLE_LINES@/, idle); print }' "$_ap_tmpl" |
 	sed -e "s|@PORT@|$_ap_port|g" \
 	    -e "s|@FCGI_PORT@|$(cat "$_ap_dir/apache-fcgi.port")|g" \
+	    -e "s|@RELAY_PORT@|$(relay_port "$_ap_dir")|g" \
 	    -e "s|@DIR@|$_ap_dir|g" \
 	    -e "s|@DOCROOT@|$_ap_dir/docroot|g" \
 	    -e "s|@MODDIR@|$_ap_mods|g" \

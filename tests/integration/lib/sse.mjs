@@ -40,11 +40,12 @@ function sh(script, extraEnv = {}) {
 export const HEARTBEAT_SECONDS = 1;
 const SAN = /AddressSanitizer|LeakSanitizer|runtime error:/;
 
-// sseStack() → {S (the stack.mjs module), dir, fronts: [{name, base}], mint,
-// stopFront(name), startFront(name), stopDb()}
-export async function sseStack() {
+// sseStack({env}) → {S (the stack.mjs module), dir, fronts: [{name, base}],
+// mint, stopFront(name), startFront(name), stopDb()}; env is added to the
+// environment the stack is started with (CIIS_TEST_PROXY_IDLE, ...).
+export async function sseStack({ env: extra = {} } = {}) {
   const dir = mkdtempSync(join(tmpdir(), `ciis-${name}-`));
-  const stackEnv = { CIIS_SSE_HEARTBEAT_SECONDS: String(HEARTBEAT_SECONDS), CIIS_TEST_STACK: '' };
+  const stackEnv = { CIIS_SSE_HEARTBEAT_SECONDS: String(HEARTBEAT_SECONDS), CIIS_TEST_STACK: '', ...extra };
   let stopped = false;
   const stop = () => {
     if (stopped) return;

@@ -7,6 +7,9 @@
 #   start_stack DIR      idempotent: a live stack in DIR is reused
 #   stop_stack DIR       lighttpd (and with it ciis-api), then MariaDB
 #   start_lighttpd DIR [TEMPLATE]   (re)start only lighttpd, same port
+#   relay_port DIR       where lighttpd and Apache send the relay routes
+#                        (RELAY_PORT in DIR/env); nothing listens there
+#                        unless a test starts ciis-relay on it
 #   stop_lighttpd DIR
 #   stack_alive DIR
 #   api_pids DIR         pids of the ciis-api children of lighttpd
@@ -14,6 +17,10 @@
 # CIIS_LIGHTTPD_TEMPLATE=conf/x.in renders another lighttpd config, and
 # CIIS_STACK_BEFORE_LIGHTTPD='cmd' runs cmd after the migration, before
 # lighttpd (t-txn-kill.sh starts its own ciis-api there).
+#
+# CIIS_TEST_PROXY_IDLE=SECONDS sets lighttpd's server.max-read-idle (120
+# otherwise) and, in lib/apache.sh, Apache's Timeout and ProxyTimeout
+# (the shipped 120 otherwise): the idle timeouts of proxied WebSockets.
 #
 # CIIS_TEST_STACK=host:port with CIIS_CONFIG=FILE (that stack's config)
 # aims start_stack at a stack that is already running: nothing is started
@@ -46,6 +53,8 @@ _render() {
 	    -e "s|@SOCKET_DIR@|$(sock_dir "$_lt_dir")|g" \
 	    -e "s|@ACCESSLOG@|$_lt_dir/access.log|g" \
 	    -e "s|@FCGI_PORT@|${CIIS_FCGI_PORT:-0}|g" \
+	    -e "s|@RELAY_PORT@|$(cat "$_lt_dir/relay.port")|g" \
+	    -e "s|@MAX_READ_IDLE@|${CIIS_TEST_PROXY_IDLE:-120}|g" \
 	    -e "s|@SHIPPED_CONF@|$top_srcdir/lighttpd/ciis.conf|g" \
 	    "$1" > "$2"
 }
@@ -56,6 +65,7 @@ start_lighttpd() {
 	_lt_tmpl=${2:-$CIIS_IT_SRC/conf/lighttpd.conf.in}
 	mkdir -p "$_lt_dir/docroot"
 	[ -s "$_lt_dir/lighttpd.port" ] || free_port > "$_lt_dir/lighttpd.port"
+	relay_port "$_lt_dir" >/dev/null
 	_lt_port=$(cat "$_lt_dir/lighttpd.port")
 	_render "$_lt_tmpl" "$_lt_dir/lighttpd.conf"
 	lighttpd -tt -f "$_lt_dir/lighttpd.conf" >"$_lt_dir/lighttpd-check.log" 2>&1 || {
@@ -72,6 +82,13 @@ start_lighttpd() {
 		tail -n 30 "$_lt_dir/lighttpd.log" "$_lt_dir/lighttpd-error.log" >&2
 		die "lighttpd on port $_lt_port does not answer"
 	}
+}
+
+# relay_port DIR: the port the front ends of DIR send the relay routes to
+# (chosen once; a test that runs ciis-relay for the stack listens there).
+relay_port() {
+	[ -s "$1/relay.port" ] || free_port > "$1/relay.port"
+	cat "$1/relay.port"
 }
 
 api_pids() {
@@ -162,6 +179,7 @@ _stack_finish() {
 	_env_line JWT_SECRET "$(_conf_get jwt.secret "$_st_conf")"
 	_env_line MAX_BODY_BYTES "$(_conf_get http.max_body_bytes "$_st_conf")"
 	_env_line LIGHTTPD_PID "$(cat "$_st_dir/lighttpd.pid" 2>/dev/null)"
+	_env_line RELAY_PORT "$(cat "$_st_dir/relay.port" 2>/dev/null)"
 	_env_line LIGHTTPD_LOG "$_st_dir/lighttpd.log"
 	_env_line LIGHTTPD_ERRORLOG "$_st_dir/lighttpd-error.log"
 	_env_line ACCESS_LOG "$_st_dir/access.log"
@@ -211,7 +229,7 @@ start_stack() {
 	fi
 	rm -f "$_st_dir/env"
 	# Left over from a stopped stack: its ports may be someone else's now.
-	pid_alive "$(cat "$_st_dir/lighttpd.pid" 2>/dev/null)" || rm -f "$_st_dir/lighttpd.port"
+	pid_alive "$(cat "$_st_dir/lighttpd.pid" 2>/dev/null)" || rm -f "$_st_dir/lighttpd.port" "$_st_dir/relay.port"
 	mariadb_alive "$_st_dir" || rm -f "$_st_dir/mariadb/port"
 	require_built "$CIIS_ADMIN_BIN"
 	require_built "$CIIS_TOKEN_BIN"
