@@ -21,11 +21,12 @@
 #   3. poll: the same, but each issue is created by another process
 #      (ciis-api run as CGI, as a second web front or a second host would),
 #      so the streams' process sees it only on its next poll (tail.poll_ms).
-# The latency run ends with a breakdown of ciis-api's RSS by mapping (thread
-# stacks, malloc arenas, ...) from /proc/PID/smaps; SSE_SMAPS_CAPACITY=1 takes
-# it in the capacity run too, but reading smaps of a process with 5,000
-# threads stalls it for ~15 s (its threads wait in D state: the load average
-# jumps by hundreds).  Everything is on 127.0.0.1, bounded in count and
+# The capacity and latency runs end with a breakdown of ciis-api's RSS by
+# mapping (thread stacks, malloc arenas, ...) from /proc/PID/smaps, taken
+# after the deliveries; SSE_SMAPS_CAPACITY=0 skips it in the capacity run
+# (with thread-per-stream, reading smaps of a process with 5,000 threads
+# stalled it for ~15 s; the writer thread holds them now, so ciis-api has a
+# handful of threads).  Everything is on 127.0.0.1, bounded in count and
 # time, and stopped and deleted on exit.
 #   make bench-sse && bench/run-sse.sh -r 200     (from the build directory)
 #   bench/run-sse.sh -n 100 -l 50 -k 10 -H 5      (smoke test)
@@ -167,7 +168,8 @@ report_logs() {	# LABEL API_PID STATUS_BEFORE
 }
 
 # Where ciis-api's RSS is, from a copy of its /proc/PID/smaps: thread stacks
-# are the 256 KiB anonymous mappings (THREAD_STACK in src/api/main.c).
+# are the 256 KiB anonymous mappings (THREAD_STACK in src/api/main.c, the
+# database workers' in src/api/workers.c).
 smaps_breakdown() {	# FILE STREAMS
 	[ -s "$1" ] || return 0
 	awk -v n="$2" '
@@ -215,6 +217,12 @@ monitor() {	# OUT PID
 	done >> "$1"	# appends: the caller marks the close in the same file
 }
 
+# ciis-api's open streams, from its /metrics (loopback only, which we are).
+open_streams() {
+	curl -s -m 5 "${BASE_URL}metrics" |
+		awk '/^ciis_sse_streams\{/ { n += $2; seen = 1 } END { print seen ? n : "?" }'
+}
+
 run_load() {	# LABEL TIMEOUT_S SMAPS(0|1) sse_load args...
 	_label=$1 _to=$2 _smaps=
 	[ "$3" = 1 ] && _smaps="-S $D/smaps-$1"
@@ -241,15 +249,14 @@ run_load() {	# LABEL TIMEOUT_S SMAPS(0|1) sse_load args...
 	fi
 	log "$_label: sse_load exit $_rc; loadavg $(cat /proc/loadavg)"
 	pid_alive "$_api" || log "$_label: ciis-api $_api is GONE"
-	# how long ciis-api takes to notice the closes and end the stream
-	# threads (the acceptor and the tailer remain)
+	# how long ciis-api takes to notice the closes and end the streams
+	# (its ciis_sse_streams gauge back to 0)
 	_t=0
-	while [ $_t -lt 60 ] && pid_alive "$_api" &&
-		[ "$(sed -n 's/^Threads:[[:space:]]*//p' "/proc/$_api/status")" -gt 2 ]; do
+	while [ $_t -lt 60 ] && pid_alive "$_api" && [ "$(open_streams)" != 0 ]; do
 		sleep 1
 		_t=$((_t + 1))
 	done
-	log "$_label: ciis-api ${_t} s after the closes: $(grep -E '^(VmRSS|Threads)' "/proc/$_api/status" 2>/dev/null | tr -s ' \t\n' ' ')"
+	log "$_label: ciis-api ${_t} s after the closes: $(open_streams) streams open; $(grep -E '^(VmRSS|Threads)' "/proc/$_api/status" 2>/dev/null | tr -s ' \t\n' ' ')"
 	rm -f "$D/mon.on"
 	wait "$_mon"
 	log "$_label: MariaDB connections (Threads_connected, sampled each second; - = the monitor could not connect): $(awk '$1 == "closed" { printf "| closed | "; next } { printf "%s ", $2 }' "$D/mon-$_label")"
@@ -282,7 +289,7 @@ fresh_api() {	# restart lighttpd, and with it ciis-api
 status=0 runs=0
 case ,$phases, in *,cap,*)
 	mint u-cap "$N" "$D/tokens-cap"
-	run_load capacity $((N / 10 + HOLD + KCAP + 200)) "${SSE_SMAPS_CAPACITY:-0}" \
+	run_load capacity $((N / 10 + HOLD + KCAP + 200)) "${SSE_SMAPS_CAPACITY:-1}" \
 		-t "$D/tokens-cap" -n "$N" -c "$OPENING" -H "$HOLD" -k "$KCAP" -i 1000 \
 		-a "$TOKEN_REPORTER" -b "$building" -w 15 -d $((N / 20 + HOLD + KCAP + 120)) \
 		-s 1000 -r "$CLOSE_RATE" || status=1

@@ -36,7 +36,8 @@ fcgi_flush(struct api_io *io)
 }
 
 /* The web server closes its FastCGI connection when the client leaves; a
- * held stream sees that here without having to write. */
+ * stream writing its replay on the request thread sees that here without
+ * having to write (the writer thread watches held streams with epoll). */
 static int
 fcgi_gone(struct api_io *io)
 {
@@ -59,6 +60,7 @@ api_io_fcgi(struct api_io *io, struct FCGX_Request *req)
 	io->flush = fcgi_flush;
 	io->gone = fcgi_gone;
 	io->fcgx = req;
+	io->held = NULL;
 }
 
 static const char *
@@ -102,4 +104,5 @@ api_io_cgi(struct api_io *io)
 	io->flush = cgi_flush;
 	io->gone = cgi_gone;
 	io->fcgx = NULL;
+	io->held = NULL;
 }

@@ -6,6 +6,7 @@
 #include <stddef.h>
 
 struct FCGX_Request;
+struct api_stream;
 
 struct api_io {
 	const char *(*param)(struct api_io *io, const char *name);	/* CGI variable or NULL */
@@ -14,6 +15,9 @@ struct api_io {
 	int (*flush)(struct api_io *io);				/* 0 or -1 */
 	int (*gone)(struct api_io *io);	/* 1 when the peer closed the connection */
 	struct FCGX_Request *fcgx;	/* borrowed; NULL under CGI */
+	/* Owned: an open SSE stream the handler left for the writer thread,
+	 * to be handed over once the request is done with (main.c). */
+	struct api_stream *held;
 };
 
 /* Fill io for a FastCGI request (req is borrowed) or for this process's CGI

@@ -2,9 +2,10 @@
  * one CGI request when started as CGI.
  *
  * One acceptor thread takes FastCGI connections and hands each request to a
- * thread of its own, so a request that waits (a slow database, later a held
- * stream) never keeps another from being answered; --threads caps how many
- * run at once. */
+ * thread of its own, so a request that waits (a slow database) never keeps
+ * another from being answered; --threads caps how many run at once.  An SSE
+ * stream, once open, leaves its thread for the writer thread (writer.h),
+ * which holds every stream; it no longer counts against --threads. */
 #include "config.h"
 
 #include <errno.h>
@@ -23,6 +24,7 @@
 #include "api/req.h"
 #include "api/router.h"
 #include "api/stream.h"
+#include "api/writer.h"
 #include "core/auth.h"
 #include "core/clock.h"
 #include "core/config.h"
@@ -34,7 +36,7 @@
 #include "core/xalloc.h"
 
 #define THREAD_STACK (256 * 1024)
-#define DEFAULT_THREADS 16384	/* held streams each take one */
+#define DEFAULT_THREADS 1024	/* requests at once; held streams are not among them */
 
 struct options {
 	const char *config;
@@ -134,6 +136,40 @@ serve(struct api_io *io)
 	api_req_cleanup(&req);
 }
 
+/* End the request.  ciis-api answers one request per connection: when the
+ * web server set FCGI_KEEP_CONN, libfcgi leaves the connection open for a
+ * next request no thread would read, so it is closed here too, which
+ * lighttpd (never sets it) and Apache (sets it with enablereuse=on, and
+ * checks a pooled connection before reusing it) both cope with. */
+static void
+finish(FCGX_Request *r)
+{
+	FCGX_Finish_r(r);
+	if (r->ipcFd >= 0) {
+		close(r->ipcFd);
+		r->ipcFd = -1;
+	}
+}
+
+/* Hand the open stream and its connection to the writer thread.  libfcgi
+ * lets go of the request without a word on the connection: FCGX_Free(r, 0)
+ * frees the request's streams (their 8 KB buffers), the parameters, and
+ * neither writes (no FCGI_END_REQUEST: the writer sends it) nor closes the
+ * fd (libfcgi 2.4.2, fcgiapp.c).  The headers and the initial were flushed
+ * by the handler, so libfcgi holds nothing unwritten. */
+static void
+hand_off(FCGX_Request *r, struct api_stream *s)
+{
+	static int told;
+	int fd = r->ipcFd, id = r->requestId;
+
+	if (r->keepConnection && !__atomic_exchange_n(&told, 1, __ATOMIC_RELAXED))
+		ciis_log(CIIS_LOG_INFO, "api: the web server keeps FastCGI connections "
+		    "(FCGI_KEEP_CONN); ciis-api closes each after its request");
+	FCGX_Free(r, 0);
+	api_writer_adopt(ctx.writer, s, fd, id);
+}
+
 static void *
 request_thread(void *arg)
 {
@@ -142,7 +178,10 @@ request_thread(void *arg)
 
 	api_io_fcgi(&io, r);
 	serve(&io);
-	FCGX_Finish_r(r);
+	if (io.held != NULL)
+		hand_off(r, io.held);
+	else
+		finish(r);
 	free(r);
 	ciis_db_thread_end();
 	pthread_mutex_lock(&active_lock);
@@ -186,7 +225,7 @@ start_request(FCGX_Request *r, pthread_attr_t *attr)
 	if ((e = pthread_create(&t, attr, request_thread, r)) != 0) {
 		ciis_log(CIIS_LOG_ERROR, "api: cannot start a thread: %s", strerror(e));
 		FCGX_PutStr(busy, (int)sizeof busy - 1, r->out);
-		FCGX_Finish_r(r);
+		finish(r);
 		free(r);
 		give_slot();
 		return -1;
@@ -284,9 +323,10 @@ stream_chores(struct ciis_db *db, void *arg)
 	}
 }
 
-/* Streams exist only in a long-lived process: one tailer feeds them all. */
+/* Streams exist only in a long-lived process: one tailer feeds them all,
+ * and one writer thread holds them, woken by the tailer's publish hook. */
 static void
-start_tailer(void)
+start_streams(void)
 {
 	char host[64] = "";
 
@@ -295,10 +335,15 @@ start_tailer(void)
 	    (long long)(ciis_now_ms() / 1000));
 	pthread_mutex_init(&ctx.ended_lock, NULL);
 	ctx.tail = ciis_tail_start(ctx.conf, stream_chores, NULL, 0);
-	if (ctx.tail == NULL)
+	if (ctx.tail == NULL) {
 		ciis_log(CIIS_LOG_ERROR, "api: cannot start the tailer; streams are off");
+		return;
+	}
+	ciis_event_set_commit_hook(ciis_tail_kick, ctx.tail);
+	if ((ctx.writer = api_writer_start(&ctx)) == NULL)
+		ciis_log(CIIS_LOG_ERROR, "api: streams are off");
 	else
-		ciis_event_set_commit_hook(ciis_tail_kick, ctx.tail);
+		ciis_tail_on_publish(ctx.tail, api_writer_published, ctx.writer);
 }
 
 static int
@@ -335,6 +380,28 @@ drain(void)
 		usleep(100 * 1000);
 }
 
+/* After the acceptor stopped: the streams end (the writer writes their
+ * end), requests finish for a few seconds, then the threads go.  Request
+ * threads still running may use the ring and hand a stream to the writer:
+ * then the tailer and the writer's memory stay. */
+static void
+stop_streams(void)
+{
+	if (ctx.writer != NULL)
+		api_writer_shutdown(ctx.writer);
+	drain();
+	ciis_event_set_commit_hook(NULL, NULL);
+	if (ctx.tail == NULL)
+		return;
+	ciis_tail_on_publish(ctx.tail, NULL, NULL);
+	api_writer_stop(ctx.writer);
+	if (active_requests() == 0) {
+		api_writer_free(ctx.writer);
+		ctx.writer = NULL;
+		ciis_tail_stop(ctx.tail);	/* its last chore unregisters the ended streams */
+	}
+}
+
 int
 main(int argc, char **argv)
 {
@@ -359,16 +426,12 @@ main(int argc, char **argv)
 	if (o.listen != NULL && (listen_fd = open_listener(o.listen)) < 0)
 		return 1;
 	install_signals();
-	start_tailer();
+	start_streams();
 	max_active = o.threads;
 	ciis_log(CIIS_LOG_INFO, "api: ciis-api %s serving FastCGI%s%s", PACKAGE_VERSION,
 	    o.listen ? " on " : "", o.listen ? o.listen : "");
 	accept_loop();
-	drain();
-	ciis_event_set_commit_hook(NULL, NULL);
-	/* request threads still running may use the ring: then it stays */
-	if (active_requests() == 0)
-		ciis_tail_stop(ctx.tail);	/* its last chore unregisters the ended streams */
+	stop_streams();
 	ciis_log(CIIS_LOG_INFO, "api: stopped");
 	return 0;
 }

@@ -18,6 +18,7 @@
 #define API_MAX_SEGS 8		/* {params} a route may capture */
 
 struct ciis_tail;
+struct api_writer;
 
 enum api_stream_kind { API_STREAM_ISSUES, API_STREAM_HEATMAP, API_STREAM_KINDS };
 
@@ -33,6 +34,7 @@ struct api_ctx {
 	struct ciis_keys *keys;
 	struct ciis_db_pool *pool;
 	struct ciis_tail *tail;		/* NULL under CGI: no streams there */
+	struct api_writer *writer;	/* holds the open streams; NULL with tail */
 	char process_id[64];		/* host:pid:start, names this process's streams */
 	struct api_metrics metrics;
 	/* streams that ended, unregistered in one go by the tailer's chore, so
