@@ -247,7 +247,8 @@ send_packet(struct eio_session *s, enum eio_type type, int binary, const void *d
 	if (s->ws != NULL)
 		return ws_packet(s->ws, &(struct eio_packet){ type, binary, data, len });
 	if (s->q_bytes + len > s->srv->cfg.max_buffered) {
-		session_close(s, "slow consumer", 0);
+		ciis_log(CIIS_LOG_INFO, "eio: slow_consumer: %zu bytes unpolled, closing", s->q_bytes);
+		session_close(s, "slow_consumer", 0);
 		return -1;
 	}
 	o = ciis_xmalloc(sizeof *o + len + 1);

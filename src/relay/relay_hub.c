@@ -121,38 +121,6 @@ user_count(struct relay_hub *h, const struct ciis_principal *who)
 	return n;
 }
 
-/* user:online / user:offline to org:{org} (SPEC §11 "Presence"): this
- * process's sockets only, ephemeral (no offset, never replayed). */
-static void
-presence(struct relay_hub *h, const struct ciis_principal *who, int online)
-{
-	char room[RELAY_ROOM_MAX], now[CIIS_TIME_LEN];
-	struct json_object *o;
-	struct relay_room *r;
-	const char *text;
-
-	snprintf(room, sizeof room, "org:%s", who->org_id);
-	if ((r = relay_room_find(h, room)) == NULL)
-		return;
-	ciis_time_format(ciis_now_ms(), now);
-	o = json_object_new_object();
-	json_object_object_add(o, "userId", json_object_new_string(who->user_id));
-	json_object_object_add(o, "name", json_object_new_string(who->name));
-	json_object_object_add(o, "status", json_object_new_string(online ? "online" : "offline"));
-	json_object_object_add(o, "lastSeen", json_object_new_string(now));
-	text = ciis_json_text(o);
-	for (size_t i = relay_room_size(r); i-- > 0;) {
-		struct relay_conn *m;
-
-		if (i >= relay_room_size(r))
-			continue;
-		m = relay_room_member(r, i);
-		if (!m->dead && strcmp(m->who.org_id, who->org_id) == 0)
-			relay_send_event(m, online ? "user:online" : "user:offline", text, strlen(text), -1);
-	}
-	json_object_put(o);
-}
-
 const char *
 relay_conn_admit(struct relay_conn *c, const struct ciis_principal *who)
 {
@@ -171,9 +139,7 @@ relay_conn_admit(struct relay_conn *c, const struct ciis_principal *who)
 	arm_expiry(c);
 	if (c->kind == RELAY_WS)
 		relay_session_open(c);	/* Socket.IO: relay_sio_session() */
-	if (others == 0)
-		presence(h, who, 1);
-	return NULL;
+	return NULL;	/* user:online, if it is the user's first: relay_sessions.c */
 }
 
 void
@@ -190,8 +156,6 @@ relay_conn_gone(struct relay_conn *c)
 		h->nconns--;
 	relay_session_close(c);
 	relay_leave_all(c);
-	if (c->authed && user_count(h, &c->who) == 0)
-		presence(h, &c->who, 0);
 	loop_timer_cancel(h->loop, &c->expiry);
 	loop_timer_cancel(h->loop, &c->closing);
 	if (c->prev != NULL)
@@ -218,8 +182,18 @@ relay_hub_close_all(struct relay_hub *h)
 
 /* ---- answers ---------------------------------------------------------------- */
 
-static void
-ack_error(struct relay_conn *c, int64_t ack_id, const char *error)
+void
+relay_ack_ok(struct relay_conn *c, int64_t ack_id)
+{
+	struct json_object *o = json_object_new_object();
+
+	json_object_object_add(o, "ok", json_object_new_boolean(1));
+	relay_send_ack(c, ack_id, o);
+	json_object_put(o);
+}
+
+void
+relay_ack_error(struct relay_conn *c, int64_t ack_id, const char *error)
 {
 	struct json_object *o = json_object_new_object();
 
@@ -242,8 +216,8 @@ ack_room(struct relay_conn *c, int64_t ack_id, const char *room, long replayed)
 	json_object_put(o);
 }
 
-static void
-send_error(struct relay_conn *c, const char *code)
+void
+relay_send_error(struct relay_conn *c, const char *code)
 {
 	char body[96];
 	int n = snprintf(body, sizeof body, "{\"code\":\"%s\"}", code);
@@ -345,7 +319,7 @@ static void
 sub_replayed(struct relay_replay *r)
 {
 	if (r->failed)
-		ack_error(r->c, r->ack_id, "unavailable");
+		relay_ack_error(r->c, r->ack_id, "unavailable");
 	else
 		ack_room(r->c, r->ack_id, r->rooms[0], relay_replay_send(r));
 }
@@ -377,7 +351,7 @@ check_done(struct relay_job *rj)
 	if (j->c->dead)
 		sub_free(j);
 	else if (j->failed || !j->allowed) {
-		ack_error(j->c, j->ack_id, j->failed ? "unavailable" : "forbidden");
+		relay_ack_error(j->c, j->ack_id, j->failed ? "unavailable" : "forbidden");
 		sub_free(j);
 	} else {
 		sub_join(j);
@@ -409,12 +383,12 @@ subscribe(struct relay_conn *c, size_t k, int join, struct json_object *data, in
 
 	if (!json_object_is_type(data, json_type_object) ||
 	    !json_object_object_get_ex(data, sk->field, &v)) {
-		ack_error(c, ack_id, "forbidden");
+		relay_ack_error(c, ack_id, "forbidden");
 		return;
 	}
 	if (sk->check == BY_ORG ? !json_object_is_type(v, json_type_string) ||
 	    strcmp(json_object_get_string(v), c->who.org_id) != 0 : (id = json_id(v)) < 0) {
-		ack_error(c, ack_id, "forbidden");
+		relay_ack_error(c, ack_id, "forbidden");
 		return;
 	}
 	j = ciis_xcalloc(1, sizeof *j);
@@ -436,7 +410,7 @@ subscribe(struct relay_conn *c, size_t k, int join, struct json_object *data, in
 		ack_room(c, ack_id, j->room, -1);
 		sub_free(j);
 	} else if (j->after == -2) {
-		ack_error(c, ack_id, "bad_request");
+		relay_ack_error(c, ack_id, "bad_request");
 		sub_free(j);
 	} else if (sk->check == BY_ORG) {
 		sub_join(j);
@@ -460,7 +434,7 @@ auth_refresh(struct relay_conn *c, struct json_object *data, int64_t ack_id)
 	    !json_object_is_type(v, json_type_string) ||
 	    relay_verify(c->hub, json_object_get_string(v), &who) != 0 ||
 	    strcmp(who.user_id, c->who.user_id) != 0 || strcmp(who.org_id, c->who.org_id) != 0) {
-		ack_error(c, ack_id, "forbidden");
+		relay_ack_error(c, ack_id, "forbidden");
 		return;
 	}
 	c->who = who;
@@ -490,7 +464,7 @@ rate_limited(struct relay_conn *c)
 	if (c->window_events >= 2 * limit)
 		relay_close(c, 4429);
 	else
-		send_error(c, "rate_limited");
+		relay_send_error(c, "rate_limited");
 	return 1;
 }
 
@@ -511,10 +485,14 @@ relay_conn_event(struct relay_conn *c, const char *name, struct json_object *dat
 			}
 	if (strcmp(name, "auth:refresh") == 0)
 		auth_refresh(c, data, ack_id);
+	else if (strcmp(name, "presence:update") == 0)
+		relay_presence_update(c, data, ack_id);
+	else if (strcmp(name, "presence:typing") == 0)
+		relay_presence_typing_event(c, data, ack_id);
 	else if (ack_id != SIO_NO_ACK)
-		ack_error(c, ack_id, "unknown_event");
+		relay_ack_error(c, ack_id, "unknown_event");
 	else
-		send_error(c, "unknown_event");
+		relay_send_error(c, "unknown_event");
 }
 
 /* ---- the hub ------------------------------------------------------------------ */

@@ -49,8 +49,6 @@ int64_t relay_fanned(struct relay_hub *h);
 
 const char *relay_room_name(const struct relay_room *r);	/* lent */
 
-/* Ephemeral entries (presence) carry no offset and are never replayed. */
-int relay_entry_ephemeral(const struct ciis_entry *e);
 
 /* End one hold of c's live events (c->holding); the last sends them. */
 void relay_conn_release(struct relay_conn *c);
@@ -95,6 +93,37 @@ void relay_replay_free(struct relay_replay *r);
  * or the recovery of auth's pid (SIO_PENDING: relay_recover answers). */
 const char *relay_sio_session(struct relay_conn *c, struct json_object *auth);
 
+/* ---- relay_presence.c ---- */
+
+/* Presence events a flush appends (worker thread). */
+struct relay_presence_out {
+	struct ciis_event *evs;			/* owned */
+	size_t n, cap;
+};
+/* user:online, user:offline or presence:updated {userId, name, status, lastSeen}. */
+void relay_presence_status(struct relay_presence_out *out, const char *type, const char *org,
+    const char *user, const char *name, const char *status);
+void relay_presence_typing(struct relay_presence_out *out, const char *org, const char *user,
+    const char *name, const char *room, int typing);
+void relay_presence_out_free(struct relay_presence_out *out);
+
+/* Ephemeral entries (presence) carry no offset and are never replayed. */
+int relay_entry_ephemeral(const struct ciis_entry *e);
+/* The room of a presence:typing entry. */
+void relay_typing_room(const struct ciis_entry *e, char out[RELAY_ROOM_MAX]);
+/* The user an entry is not echoed to ("" for most). */
+void relay_entry_sender(const struct ciis_entry *e, char out[CIIS_ID_MAX + 1]);
+/* The client events presence:update and presence:typing. */
+void relay_presence_update(struct relay_conn *c, struct json_object *data, int64_t ack_id);
+void relay_presence_typing_event(struct relay_conn *c, struct json_object *data, int64_t ack_id);
+
+/* ---- relay_hub.c: answers ---- */
+
+void relay_ack_ok(struct relay_conn *c, int64_t ack_id);
+void relay_ack_error(struct relay_conn *c, int64_t ack_id, const char *error);
+/* An "error" event {"code": code}. */
+void relay_send_error(struct relay_conn *c, const char *code);
+
 /* ---- relay_sessions.c ---- */
 
 /* The process id and the refresh timer. */
@@ -106,6 +135,8 @@ void relay_session_open(struct relay_conn *c);
 void relay_session_rooms(struct relay_conn *c);
 void relay_session_status(struct relay_conn *c, const char *status);
 void relay_session_close(struct relay_conn *c);
+/* c says it is (not) typing in room: presence:typing, through the table. */
+void relay_session_typing(struct relay_conn *c, const char *room, int typing);
 /* Write the queue now (a job), e.g. before a lookup that must see it. */
 void relay_sessions_flush_now(struct relay_hub *h);
 

@@ -16,6 +16,7 @@
 #include <sys/signalfd.h>
 #include <unistd.h>
 
+#include "core/event.h"
 #include "core/log.h"
 #include "core/xalloc.h"
 #include "relay/eio.h"
@@ -189,6 +190,8 @@ serve(struct relay_main *rm, const char *listen)
 		goto out;
 	}
 	ciis_tail_on_publish(rm->tail, relay_hub_published, &rm->hub);
+	/* presence events the worker commits reach our own loop at once */
+	ciis_event_set_commit_hook(ciis_tail_kick, rm->tail);
 	rm->ns = (struct sio_namespace){ "/", &relay_sio_handlers, &rm->hub };
 	rm->sio = sio_server_new(rm->loop, &ecfg, &relay_sio_config, &rm->ns, 1);
 	rm->http = http_server_new(rm->loop, host, port, &lim, route, rm, err, sizeof err);
@@ -210,6 +213,7 @@ shutdown_all(struct relay_main *rm)
 {
 	if (rm->tail != NULL)
 		ciis_tail_on_publish(rm->tail, NULL, NULL);
+	ciis_event_set_commit_hook(NULL, NULL);
 	ciis_tail_stop(rm->tail);	/* no more posts to the loop */
 	http_server_free(rm->http);	/* first: held polls release their sessions */
 	sio_server_free(rm->sio);	/* every socket leaves the hub */

@@ -202,6 +202,8 @@ relay_entry_rooms(const struct ciis_entry *e, char out[][RELAY_ROOM_MAX])
 		snprintf(out[n++], RELAY_ROOM_MAX, "heatmap:%s", e->org_id);
 	} else if (strcmp(e->type, "notification:new") == 0 && e->user_id[0] != '\0') {
 		snprintf(out[n++], RELAY_ROOM_MAX, "user:%s", e->user_id);
+	} else if (strcmp(e->type, "presence:typing") == 0) {
+		relay_typing_room(e, out[n++]);
 	} else if (strncmp(e->type, "user:", 5) == 0 || strcmp(e->type, "presence:updated") == 0) {
 		snprintf(out[n++], RELAY_ROOM_MAX, "org:%s", e->org_id);
 	}
@@ -218,12 +220,6 @@ relay_entry_in_room(const struct ciis_entry *e, const char *room)
 		if (strcmp(names[i], room) == 0)
 			return 1;
 	return 0;
-}
-
-int
-relay_entry_ephemeral(const struct ciis_entry *e)
-{
-	return strncmp(e->type, "user:", 5) == 0 || strcmp(e->type, "presence:updated") == 0;
 }
 
 void
@@ -275,9 +271,10 @@ deliver(struct relay_conn *c, struct ciis_entry *e)
 static void
 fan_entry(struct relay_hub *h, struct ciis_entry *e)
 {
-	char names[4][RELAY_ROOM_MAX];
+	char names[4][RELAY_ROOM_MAX], sender[CIIS_ID_MAX + 1];
 	size_t n = relay_entry_rooms(e, names);
 
+	relay_entry_sender(e, sender);
 	for (size_t k = 0; k < n; k++) {
 		struct relay_room *r = relay_room_find(h, names[k]);
 
@@ -287,7 +284,8 @@ fan_entry(struct relay_hub *h, struct ciis_entry *e)
 			if (i >= r->n)
 				continue;
 			c = r->members[i];
-			if (c->mark >= e->id || c->dead || strcmp(c->who.org_id, e->org_id) != 0)
+			if (c->mark >= e->id || c->dead || strcmp(c->who.org_id, e->org_id) != 0 ||
+			    strcmp(c->who.user_id, sender) == 0)
 				continue;
 			c->mark = e->id;
 			deliver(c, e);

@@ -5,7 +5,8 @@
  * change, and one job at a time writes the queue on the worker thread in one
  * transaction, so a burst of connections costs one commit per batch.  The
  * worker runs jobs in the order queued, so a recovery lookup queued after a
- * flush sees every change before it. */
+ * flush sees every change before it.  The same transaction appends the
+ * presence events the changes make (relay_presence.c). */
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -14,6 +15,7 @@
 #include <unistd.h>
 
 #include "core/buf.h"
+#include "core/event.h"
 #include "core/log.h"
 #include "core/xalloc.h"
 #include "relay/relay_int.h"
@@ -25,7 +27,7 @@
 #define BATCH_MAX 500		/* changes per transaction */
 #define PENDING_MAX 200000	/* changes kept while the database is away */
 
-enum srec_op { SREC_OPEN, SREC_ROOMS, SREC_STATUS, SREC_CLOSE };
+enum srec_op { SREC_OPEN, SREC_ROOMS, SREC_STATUS, SREC_TYPING, SREC_CLOSE };
 
 struct relay_srec {
 	enum srec_op op;
@@ -34,6 +36,8 @@ struct relay_srec {
 	char pid[EIO_SID_LEN + 1], sid[EIO_SID_LEN + 1];
 	char org[CIIS_ID_MAX + 1], user[CIIS_ID_MAX + 1], name[129];	/* as ciis_principal */
 	char status[8];
+	char room[RELAY_ROOM_MAX];	/* TYPING */
+	int typing;
 	int64_t start_id;
 	char *rooms;			/* owned: OPEN, ROOMS */
 };
@@ -48,6 +52,14 @@ struct flush_job {
 	int refresh;			/* also refresh seen_at and drop dead rows */
 };
 
+/* Under a lock on the user's rows (the index range), so that of two relays
+ * writing the user's first (or last) socket at once one waits for the other. */
+static const char SQL_PRESENCE_COUNT[] =
+    "SELECT COUNT(*) FROM presence WHERE org_id = ? AND user_id = ?"
+    " AND seen_at > UTC_TIMESTAMP(3) - INTERVAL 60 SECOND FOR UPDATE";
+static const char SQL_PRESENCE_STALE[] =
+    "SELECT DISTINCT org_id, user_id, name FROM presence"
+    " WHERE seen_at < UTC_TIMESTAMP(3) - INTERVAL 60 SECOND FOR UPDATE";
 static const char SQL_PRESENCE_OPEN[] =
     "INSERT INTO presence (socket_id, org_id, user_id, name, status, process_id, seen_at)"
     " VALUES (?, ?, ?, ?, 'online', ?, UTC_TIMESTAMP(3))";
@@ -79,22 +91,64 @@ static const char SQL_SESSION_GET[] =
 
 /* ---- writing, on the worker ------------------------------------------------------ */
 
+/* How many fresh presence rows the user has: -1 on error. */
+static long
+user_rows(struct ciis_db *db, const char *org, const char *user, struct ciis_err *err)
+{
+	struct ciis_param p[] = { CIIS_PSTR(org), CIIS_PSTR(user) };
+	struct ciis_rows rows;
+	long n;
+
+	if (ciis_db_query(db, SQL_PRESENCE_COUNT, p, 2, &rows, err) != 0)
+		return -1;
+	n = rows.nrows == 1 ? (long)ciis_rows_i64(&rows, 0, 0) : 0;
+	ciis_rows_free(&rows);
+	return n;
+}
+
+static int
+write_open(struct ciis_db *db, const struct relay_srec *r, const char *process_id,
+    struct relay_presence_out *out, struct ciis_err *err)
+{
+	struct ciis_param p[] = { CIIS_PSTR(r->key), CIIS_PSTR(r->org), CIIS_PSTR(r->user),
+		CIIS_PSTR(r->name), CIIS_PSTR(process_id) };
+	struct ciis_param q[] = { CIIS_PSTR(r->pid), CIIS_PSTR(r->sid), CIIS_PSTR(r->org),
+		CIIS_PSTR(r->user), CIIS_PSTR(process_id), CIIS_PI64(r->start_id),
+		CIIS_PSTR(r->rooms) };
+	long before = user_rows(db, r->org, r->user, err);
+
+	if (before < 0 || ciis_db_exec(db, SQL_PRESENCE_OPEN, p, 5, NULL, NULL, err) != 0)
+		return -1;
+	if (before == 0)
+		relay_presence_status(out, "user:online", r->org, r->user, r->name, "online");
+	return r->session ? ciis_db_exec(db, SQL_SESSION_OPEN, q, 7, NULL, NULL, err) : 0;
+}
+
+static int
+write_close(struct ciis_db *db, const struct relay_srec *r, const char *process_id,
+    struct relay_presence_out *out, struct ciis_err *err)
+{
+	struct ciis_param p[] = { CIIS_PSTR(r->key) };
+	struct ciis_param q[] = { CIIS_PSTR(r->pid), CIIS_PSTR(process_id) };
+	uint64_t gone = 0;
+	long left;
+
+	if (ciis_db_exec(db, SQL_PRESENCE_CLOSE, p, 1, &gone, NULL, err) != 0 ||
+	    (left = user_rows(db, r->org, r->user, err)) < 0)
+		return -1;
+	/* gone == 0: the row had already been dropped, with its user:offline */
+	if (gone > 0 && left == 0)
+		relay_presence_status(out, "user:offline", r->org, r->user, r->name, "offline");
+	return r->session ? ciis_db_exec(db, SQL_SESSION_CLOSE, q, 2, NULL, NULL, err) : 0;
+}
+
 static int
 write_rec(struct ciis_db *db, const struct relay_srec *r, const char *process_id,
-    struct ciis_err *err)
+    struct relay_presence_out *out, struct ciis_err *err)
 {
 	switch (r->op) {
-	case SREC_OPEN: {
-		struct ciis_param p[] = { CIIS_PSTR(r->key), CIIS_PSTR(r->org), CIIS_PSTR(r->user),
-			CIIS_PSTR(r->name), CIIS_PSTR(process_id) };
-		struct ciis_param q[] = { CIIS_PSTR(r->pid), CIIS_PSTR(r->sid), CIIS_PSTR(r->org),
-			CIIS_PSTR(r->user), CIIS_PSTR(process_id), CIIS_PI64(r->start_id),
-			CIIS_PSTR(r->rooms) };
-
-		if (ciis_db_exec(db, SQL_PRESENCE_OPEN, p, 5, NULL, NULL, err) != 0)
-			return -1;
-		return r->session ? ciis_db_exec(db, SQL_SESSION_OPEN, q, 7, NULL, NULL, err) : 0;
-	}
+	case SREC_OPEN:
+		return write_open(db, r, process_id, out, err);
 	case SREC_ROOMS: {
 		struct ciis_param p[] = { CIIS_PSTR(r->rooms), CIIS_PSTR(r->pid), CIIS_PSTR(process_id) };
 
@@ -103,49 +157,82 @@ write_rec(struct ciis_db *db, const struct relay_srec *r, const char *process_id
 	case SREC_STATUS: {
 		struct ciis_param p[] = { CIIS_PSTR(r->status), CIIS_PSTR(r->key) };
 
-		return ciis_db_exec(db, SQL_PRESENCE_STATUS, p, 2, NULL, NULL, err);
-	}
-	case SREC_CLOSE: {
-		struct ciis_param p[] = { CIIS_PSTR(r->key) };
-		struct ciis_param q[] = { CIIS_PSTR(r->pid), CIIS_PSTR(process_id) };
-
-		if (ciis_db_exec(db, SQL_PRESENCE_CLOSE, p, 1, NULL, NULL, err) != 0)
+		if (ciis_db_exec(db, SQL_PRESENCE_STATUS, p, 2, NULL, NULL, err) != 0)
 			return -1;
-		return r->session ? ciis_db_exec(db, SQL_SESSION_CLOSE, q, 2, NULL, NULL, err) : 0;
+		relay_presence_status(out, "presence:updated", r->org, r->user, r->name, r->status);
+		return 0;
 	}
+	case SREC_TYPING:
+		relay_presence_typing(out, r->org, r->user, r->name, r->room, r->typing);
+		return 0;
+	case SREC_CLOSE:
+		return write_close(db, r, process_id, out, err);
 	}
 	return 0;
 }
 
+/* Rows of relays that stopped refreshing them go; a user left without a
+ * fresh row goes offline. */
 static int
-refresh(struct ciis_db *db, const char *process_id, long recovery_seconds, struct ciis_err *err)
+drop_dead(struct ciis_db *db, struct relay_presence_out *out, struct ciis_err *err)
+{
+	struct ciis_rows stale;
+	int rc = 0;
+
+	if (ciis_db_query(db, SQL_PRESENCE_STALE, NULL, 0, &stale, err) != 0)
+		return -1;
+	if (stale.nrows > 0 && ciis_db_exec(db, SQL_PRESENCE_DEAD, NULL, 0, NULL, NULL, err) != 0)
+		rc = -1;
+	for (size_t i = 0; rc == 0 && i < stale.nrows; i++) {
+		const char *org = ciis_rows_get(&stale, i, 0), *user = ciis_rows_get(&stale, i, 1);
+		long left = user_rows(db, org, user, err);
+
+		if (left < 0)
+			rc = -1;
+		else if (left == 0)
+			relay_presence_status(out, "user:offline", org, user, ciis_rows_get(&stale, i, 2),
+			    "offline");
+	}
+	ciis_rows_free(&stale);
+	return rc;
+}
+
+static int
+refresh(struct ciis_db *db, const char *process_id, long recovery_seconds,
+    struct relay_presence_out *out, struct ciis_err *err)
 {
 	struct ciis_param p[] = { CIIS_PSTR(process_id) };
 	struct ciis_param q[] = { CIIS_PI64(recovery_seconds) };
 
 	return ciis_db_exec(db, SQL_PRESENCE_REFRESH, p, 1, NULL, NULL, err) == 0 &&
 	    ciis_db_exec(db, SQL_SESSION_REFRESH, p, 1, NULL, NULL, err) == 0 &&
-	    ciis_db_exec(db, SQL_PRESENCE_DEAD, NULL, 0, NULL, NULL, err) == 0 &&
+	    drop_dead(db, out, err) == 0 &&
 	    ciis_db_exec(db, SQL_SESSION_DEAD, q, 1, NULL, NULL, err) == 0 ? 0 : -1;
 }
 
 static int
 write_all(struct ciis_db *db, struct flush_job *j)
 {
+	struct relay_presence_out out = { 0 };
 	struct ciis_err err;
 
 	if (db == NULL || ciis_db_begin(db, &err) != 0)
 		return -1;
 	for (size_t i = 0; i < j->n; i++)
-		if (write_rec(db, &j->recs[i], j->process_id, &err) != 0)
+		if (write_rec(db, &j->recs[i], j->process_id, &out, &err) != 0)
 			goto fail;
-	if (j->refresh && refresh(db, j->process_id, j->recovery_seconds, &err) != 0)
+	if (j->refresh && refresh(db, j->process_id, j->recovery_seconds, &out, &err) != 0)
 		goto fail;
-	if (ciis_db_commit(db, &err) == 0)
-		return 0;
+	if (ciis_event_append(db, out.evs, out.n, &err) != 0 || ciis_db_commit(db, &err) != 0)
+		goto fail;
+	if (out.n > 0)
+		ciis_event_committed();
+	relay_presence_out_free(&out);
+	return 0;
 fail:
 	ciis_log(CIIS_LOG_WARN, "relay: writing %zu socket changes failed: %s", j->n, err.message);
 	ciis_db_rollback(db);
+	relay_presence_out_free(&out);
 	return -1;
 }
 
@@ -288,6 +375,9 @@ add(struct relay_conn *c, enum srec_op op)
 	r->session = c->pid[0] != '\0';
 	memcpy(r->key, c->key, sizeof r->key);
 	memcpy(r->pid, c->pid, sizeof r->pid);
+	snprintf(r->org, sizeof r->org, "%s", c->who.org_id);
+	snprintf(r->user, sizeof r->user, "%s", c->who.user_id);
+	snprintf(r->name, sizeof r->name, "%s", c->who.name);
 	if (!s->flushing && s->flush.slot == 0)	/* slot: armed */
 		loop_timer_arm(c->hub->loop, &s->flush, FLUSH_MS);
 	return r;
@@ -318,9 +408,6 @@ relay_session_open(struct relay_conn *c)
 	r = add(c, SREC_OPEN);
 
 	memcpy(r->sid, c->sid, sizeof r->sid);
-	snprintf(r->org, sizeof r->org, "%s", c->who.org_id);
-	snprintf(r->user, sizeof r->user, "%s", c->who.user_id);
-	snprintf(r->name, sizeof r->name, "%s", c->who.name);
 	r->start_id = c->start_id;
 	r->rooms = room_list(c);
 }
@@ -338,6 +425,18 @@ relay_session_status(struct relay_conn *c, const char *status)
 	if (c->key[0] == '\0')
 		return;
 	snprintf(add(c, SREC_STATUS)->status, sizeof ((struct relay_srec *)0)->status, "%s", status);
+}
+
+void
+relay_session_typing(struct relay_conn *c, const char *room, int typing)
+{
+	struct relay_srec *r;
+
+	if (c->key[0] == '\0')
+		return;
+	r = add(c, SREC_TYPING);
+	snprintf(r->room, sizeof r->room, "%s", room);
+	r->typing = typing;
 }
 
 void

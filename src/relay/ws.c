@@ -31,7 +31,7 @@ struct ws_conn {
 	size_t early_off;
 	struct loop_timer timer;	/* close wait, and the linger */
 	struct loop_timer ping;
-	int dead, eof, kicked, lingering;
+	int dead, eof, kicked, lingering, slow;
 	int heard;			/* a frame came since our last ping */
 	uint16_t close_code;		/* a close waiting for the queued messages */
 };
@@ -382,17 +382,47 @@ ws_set_handlers(struct ws_conn *ws, const struct ws_handlers *h, void *arg)
 	ws->arg = arg;
 }
 
+/* Hand the kernel what it takes now: only what it refuses counts as unsent
+ * (a burst of events in one loop round is not a slow peer).  A failure is
+ * left for the next update() to find, so that no callback runs here. */
+static void
+write_now(struct ws_conn *ws)
+{
+	if (ws->head_off >= ws->head.len && wslay_event_want_write(ws->ctx) &&
+	    wslay_event_send(ws->ctx) != 0)
+		kick(ws);
+}
+
+/* The peer does not read what we send: a close 1008 "slow_consumer" goes
+ * ahead of the queued messages (wslay sends control frames first) and
+ * nothing more is queued; the peer sees it if it reads within close_wait_ms,
+ * else the connection is dropped then.  Nobody else waits on it. */
+static void
+slow_consumer(struct ws_conn *ws)
+{
+	static const char reason[] = "slow_consumer";
+
+	ws->slow = 1;
+	ciis_log(CIIS_LOG_INFO, "ws: slow_consumer: %zu bytes unsent, closing",
+	    wslay_event_get_queued_msg_length(ws->ctx));
+	wslay_event_queue_close(ws->ctx, WSLAY_CODE_POLICY_VIOLATION, (const uint8_t *)reason,
+	    sizeof reason - 1);
+	ws->close_code = 0;
+	loop_timer_arm(ws->loop, &ws->timer, ws->cfg.close_wait_ms);
+	kick(ws);
+}
+
 int
 ws_send(struct ws_conn *ws, int binary, const void *data, size_t len)
 {
 	struct wslay_event_msg m = { binary ? WSLAY_BINARY_FRAME : WSLAY_TEXT_FRAME, data, len };
 
-	if (ws->dead || ws->lingering || wslay_event_get_close_sent(ws->ctx))
+	if (ws->dead || ws->lingering || ws->slow || wslay_event_get_close_sent(ws->ctx))
 		return -1;
+	if (wslay_event_get_queued_msg_length(ws->ctx) + len > ws->cfg.max_queue)
+		write_now(ws);
 	if (wslay_event_get_queued_msg_length(ws->ctx) + len > ws->cfg.max_queue) {
-		ciis_log(CIIS_LOG_INFO, "ws: peer not reading, %zu bytes queued: dropped",
-		    wslay_event_get_queued_msg_length(ws->ctx));
-		ws_abort(ws);
+		slow_consumer(ws);
 		return -1;
 	}
 	if (wslay_event_queue_msg(ws->ctx, &m) != 0)
@@ -404,7 +434,7 @@ ws_send(struct ws_conn *ws, int binary, const void *data, size_t len)
 void
 ws_close(struct ws_conn *ws, uint16_t code)
 {
-	if (ws->dead || ws->lingering)
+	if (ws->dead || ws->lingering || ws->slow)
 		return;
 	/* wslay sends control frames first: a close queued now would overtake
 	 * the messages before it, so it waits for them (update) */

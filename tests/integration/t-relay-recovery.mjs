@@ -38,7 +38,9 @@ async function stopRelay(sig) {
 // ---- helpers --------------------------------------------------------------------------
 
 let users = 0;
-const tok = () => jwt({ userId: `u-recov-${++users}`, organizationId: env.ORG_A, role: 'viewer', name: `R ${users}` });
+// users of their own in every run: the stack's database may hold rows of an earlier one
+const run = `${process.pid.toString(36)}${Date.now().toString(36)}`;
+const tok = () => jwt({ userId: `u-recov-${run}-${++users}`, organizationId: env.ORG_A, role: 'viewer', name: `R ${users}` });
 
 const sockets = [];
 // A socket that reconnects by itself, quickly; .events: every server event.

@@ -59,28 +59,134 @@ await check('a replay skips what the socket already had through another room', a
   s.close();
 });
 
-await check('presence: the first socket of a user → user:online, the last one gone → user:offline, to org:{org}', async () => {
-  const watcher = await f.connect(f.tok('presence-watch'), { transports: ['websocket'] });
-  await ack(watcher, 'subscribe:organization', { organizationId: env.ORG_A });
-  const who = jwt({ userId: 'u-presence', organizationId: env.ORG_A, role: 'viewer', name: 'Pat' });
+// Presence goes through the events table, so a second relay process sees it.
+const R2 = await startRelay({ conf: env.CIIS_CONF });
+const f2 = relayFront({ name: 'second', url: R2.url, rest: api, S });
+const about_ = (s, ev, user) => named(s, ev).filter((e) => e.args[0].userId === user);
+
+await check('presence: the first socket of a user → user:online, the last one gone → user:offline, to org:{org}, on every relay process', async () => {
+  const watchers = [await f.connect(f.tok('presence-watch'), { transports: ['websocket'] }),
+    await f2.connect(f2.tok('presence-watch2'), { transports: ['websocket'] })];
+  for (const w of watchers) await ack(w, 'subscribe:organization', { organizationId: env.ORG_A });
+  const user = f.user('presence');
+  const who = jwt({ userId: user, organizationId: env.ORG_A, role: 'viewer', name: 'Pat' });
   const a = await f.connect(who, { transports: ['websocket'] });
-  const b = await f.connect(who, { transports: ['websocket'] });
-  await waitFor('user:online', () => named(watcher, 'user:online').length);
-  await sleep(200);
-  const on = named(watcher, 'user:online');
-  assert.equal(on.length, 1, 'once per user');
-  assert.equal(on[0].args.length, 1, 'no offset');
-  assert.equal(on[0].args[0].userId, 'u-presence');
-  assert.equal(on[0].args[0].name, 'Pat');
-  assert.equal(on[0].args[0].status, 'online');
-  a.close();
+  const b = await f2.connect(who, { transports: ['websocket'] });	// the other process
+  for (const w of watchers) await waitFor('user:online', () => about_(w, 'user:online', user).length);
   await sleep(300);
-  assert.deepEqual(named(watcher, 'user:offline'), [], 'not while a socket is left');
+  for (const w of watchers) {
+    const on = about_(w, 'user:online', user);
+    assert.equal(on.length, 1, 'once per user, over both processes');
+    assert.equal(on[0].args.length, 1, 'no offset');
+    assert.equal(on[0].args[0].name, 'Pat');
+    assert.equal(on[0].args[0].status, 'online');
+    assert.match(on[0].args[0].lastSeen, /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/);
+  }
+  a.close();
+  await sleep(500);
+  for (const w of watchers) assert.deepEqual(about_(w, 'user:offline', user), [], 'not while a socket is left');
   b.close();
-  const off = await waitFor('user:offline', () => named(watcher, 'user:offline')[0]);
-  assert.equal(off.args[0].userId, 'u-presence');
-  assert.equal(off.args[0].status, 'offline');
-  watcher.close();
+  for (const w of watchers) {
+    const off = await waitFor('user:offline', () => about_(w, 'user:offline', user)[0]);
+    assert.equal(off.args.length, 1, 'no offset');
+    assert.equal(off.args[0].status, 'offline');
+  }
+  for (const w of watchers) w.close();
+});
+
+await check('presence:update {status} → presence:updated to the organization\'s other users, on every process; a bad status → bad_request', async () => {
+  const watcher = await f2.connect(f2.tok('upd-watch'), { transports: ['websocket'] });
+  await ack(watcher, 'subscribe:organization', { organizationId: env.ORG_A });
+  const user = f.user('upd');
+  const who = jwt({ userId: user, organizationId: env.ORG_A, role: 'viewer', name: 'Sam' });
+  const s = await f.connect(who, { transports: ['websocket'] });
+  const mine = await f2.connect(who, { transports: ['websocket'] });	// the sender's other socket
+  await ack(s, 'subscribe:organization', { organizationId: env.ORG_A });
+  await ack(mine, 'subscribe:organization', { organizationId: env.ORG_A });
+  assert.deepEqual(await ack(s, 'presence:update', { status: 'away' }), { ok: true });
+  const up = await waitFor('presence:updated', () => about_(watcher, 'presence:updated', user)[0]);
+  assert.equal(up.args.length, 1, 'no offset');
+  assert.equal(up.args[0].status, 'away');
+  assert.equal(up.args[0].name, 'Sam');
+  await waitFor('the row', () => S.dbValue(`SELECT status FROM presence WHERE user_id = '${user}' AND status = 'away'`) === 'away');
+  await sleep(300);
+  assert.deepEqual(named(s, 'presence:updated'), [], 'not echoed to the sender');
+  assert.deepEqual(named(mine, 'presence:updated'), [], 'nor to its other sockets');
+  for (const bad of [{ status: 'busy' }, {}, { status: 1 }, 'away'])
+    assert.deepEqual(await ack(s, 'presence:update', bad), { ok: false, error: 'bad_request' }, JSON.stringify(bad));
+  for (const x of [watcher, s, mine]) x.close();
+});
+
+await check('presence:typing {room, isTyping} → the room\'s other members with userId and name, on every process; not in the room → forbidden', async () => {
+  const { campus } = await f.place(1);
+  const room = `campus:${campus.id}`;
+  const other = await f2.connect(f2.tok('typing-other'), { transports: ['websocket'] });
+  const outsider = await f.connect(f.tok('typing-out'), { transports: ['websocket'] });
+  await ack(outsider, 'subscribe:organization', { organizationId: env.ORG_A });
+  const user = f.user('typing');
+  const s = await f.connect(jwt({ userId: user, organizationId: env.ORG_A, role: 'viewer', name: 'Kim' }), { transports: ['websocket'] });
+  for (const x of [other, s]) assert.equal((await ack(x, 'subscribe:campus', { campusId: campus.id })).ok, true);
+  assert.deepEqual(await ack(s, 'presence:typing', { room, isTyping: true }), { ok: true });
+  const t = await waitFor('presence:typing', () => named(other, 'presence:typing')[0]);
+  assert.equal(t.args.length, 1, 'no offset');
+  assert.equal(t.args[0].room, room);
+  assert.equal(t.args[0].isTyping, true);
+  assert.equal(t.args[0].userId, user);
+  assert.equal(t.args[0].name, 'Kim');
+  await sleep(300);
+  assert.deepEqual(named(s, 'presence:typing'), [], 'not echoed');
+  assert.deepEqual(named(outsider, 'presence:typing'), [], 'not outside the room');
+  assert.deepEqual(await ack(outsider, 'presence:typing', { room, isTyping: true }), { ok: false, error: 'forbidden' });
+  assert.deepEqual(await ack(s, 'presence:typing', { room: `user:${user}`, isTyping: true }), { ok: false, error: 'forbidden' });
+  assert.deepEqual(await ack(s, 'presence:typing', { room, isTyping: 'yes' }), { ok: false, error: 'bad_request' });
+  // /ws too: the sender is a plain WebSocket client
+  const w = await f.wsOpen(`?token=${f.tok('typing-ws')}`);
+  w.send(JSON.stringify({ event: 'subscribe:campus', data: { campusId: campus.id }, ackId: 1 }));
+  await waitFor('the ack', () => w.msgs.some((m) => m.ackId === 1));
+  w.send(JSON.stringify({ event: 'presence:typing', data: { room, isTyping: false }, ackId: 2 }));
+  await waitFor('the ack', () => w.msgs.some((m) => m.ackId === 2 && m.data.ok === true));
+  await waitFor('typing false', () => named(other, 'presence:typing').some((e) => e.args[0].isTyping === false));
+  for (const x of [other, outsider, s]) x.close();
+  w.close();
+});
+
+await check('clients that never read (/ws and Socket.IO over WebSocket): disconnected as slow_consumer past relay.send_queue_bytes; the others get every event', async () => {
+  const R3 = await startRelay({ conf: env.CIIS_CONF, env: { CIIS_RELAY_SEND_QUEUE_BYTES: '65536' } });
+  try {
+    const f3 = relayFront({ name: 'slow', url: R3.url, rest: api, S });
+    const { campus, b } = await f3.place(1);
+    const healthy = await f3.connect(f3.tok('healthy'), { transports: ['websocket'] });
+    await ack(healthy, 'subscribe:campus', { campusId: campus.id });
+    const w = await f3.wsOpen(`?token=${f3.tok('slow-ws')}`);
+    w.send(JSON.stringify({ event: 'subscribe:campus', data: { campusId: campus.id }, ackId: 1 }));
+    await waitFor('the ack', () => w.msgs.some((m) => m.ackId === 1));
+    const sio = await f3.connect(f3.tok('slow-sio'), { transports: ['websocket'] });
+    await ack(sio, 'subscribe:campus', { campusId: campus.id });
+    let sioGone = false;
+    sio.on('disconnect', () => { sioGone = true; });
+    // stop reading: the kernel's buffers fill, then the relay's queue
+    w._socket.pause();
+    sio.io.engine.transport.ws._socket.pause();
+    const slow = () => (R3.log().match(/slow_consumer/g) || []).length;
+    const ids = [];
+    const description = 'x'.repeat(10000);
+    while (slow() < 2 && ids.length < 1500) ids.push((await f3.mkIssue(b.id, { description })).id);
+    assert.equal(slow(), 2, `both slow clients named slow_consumer in the log after ${ids.length} issues:\n${R3.log()}`);
+    await waitFor('every event on the healthy socket', () => issueEvents(healthy).length === ids.length, 10000);
+    assert.deepEqual(issueEvents(healthy).map((e) => String(e.args[0].issue.id)), ids.map(String), 'in order, each once');
+    w._socket.resume();
+    sio.io.engine.transport.ws._socket.resume();
+    const { code } = await w.closed;
+    // 1008 when the close frame got out before the drop (close_wait_ms), else 1006
+    assert.ok(code === 1008 || code === 1006, `close ${code}`);
+    await waitFor('the Socket.IO client disconnected', () => sioGone, 10000);
+    const later = await f3.mkIssue(b.id);
+    await waitFor('still served', () => issueEvents(healthy).some((e) => String(e.args[0].issue.id) === String(later.id)));
+    f3.closeAll();
+  } finally {
+    await R3.stop();
+  }
+  assert.equal(R3.sanitizer(), false, R3.log());
 });
 
 await check(`past relay.events_per_minute (${LIMIT}): error rate_limited per event, closed at twice it`, async () => {
@@ -145,5 +251,8 @@ await check('SIGTERM: every client is closed properly and the relay exits 0', as
 });
 
 f.closeAll();
-if (process.exitCode) console.log(R.tail());
+f2.closeAll();
+await R2.stop();
+assert.equal(R2.sanitizer(), false, R2.log());
+if (process.exitCode) console.log(R.tail(), R2.tail());
 done();
