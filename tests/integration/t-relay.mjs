@@ -189,6 +189,35 @@ await check('clients that never read (/ws and Socket.IO over WebSocket): disconn
   assert.equal(R3.sanitizer(), false, R3.log());
 });
 
+await check('SIGHUP: the relay reads its configuration file and keys again (relay.max_connections_per_user, jwt.secret)', async () => {
+  const { readFileSync, writeFileSync, mkdtempSync, rmSync } = await import('node:fs');
+  const { join } = await import('node:path');
+  const { tmpdir } = await import('node:os');
+  const dir = mkdtempSync(join(tmpdir(), 'ciis-hup-'));
+  const conf = join(dir, 'ciis.conf');
+  const base = readFileSync(env.CIIS_CONF, 'utf8');
+  writeFileSync(conf, `${base}\nrelay.max_connections_per_user = 1\n`);
+  const R4 = await startRelay({ conf });
+  try {
+    const f4 = relayFront({ name: 'hup', url: R4.url, rest: api, S });
+    const who = f4.tok('hup');
+    const first = await f4.connect(who, { transports: ['websocket'] });
+    assert.equal((await f4.connectError(who, { transports: ['websocket'] }))?.message, 'too_many_connections');
+    writeFileSync(conf, `${base}\nrelay.max_connections_per_user = 2\n`);
+    R4.proc.kill('SIGHUP');
+    await waitFor('the new limit', async () => (await f4.connectError(who, { transports: ['websocket'] })) === null);
+    writeFileSync(conf, `${base.replace(/^jwt\.secret = .*$/m, `jwt.secret = ${'ab'.repeat(32)}`)}\nrelay.max_connections_per_user = 2\n`);
+    R4.proc.kill('SIGHUP');
+    await waitFor('the new key', async () => (await f4.connectError(f4.tok('hup2'), { transports: ['websocket'] }))?.message === 'unauthorized');
+    assert.equal(first.connected, true, 'open sockets stay');
+    f4.closeAll();
+  } finally {
+    await R4.stop();
+    rmSync(dir, { recursive: true, force: true });
+  }
+  assert.equal(R4.sanitizer(), false, R4.log());
+});
+
 await check(`past relay.events_per_minute (${LIMIT}): error rate_limited per event, closed at twice it`, async () => {
   const s = await f.connect(f.tok('rate'), { transports: ['websocket'] });
   let gone = false;

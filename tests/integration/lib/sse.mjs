@@ -122,7 +122,11 @@ export async function sseStack({ env: extra = {} } = {}) {
     const rr = sh(`${libs} trap - EXIT; stop_mariadb '${dir}'`);
     if (rr.status !== 0) throw new Error(`stop_mariadb failed: ${rr.stdout}${rr.stderr}`);
   };
-  return { S, dir, fronts, mint, stopFront, startFront, stopDb };
+  const startDb = () => {	// the same data directory, port and socket
+    const rr = sh(`${libs} trap - EXIT; _mdb_launch '${dir}'`);
+    if (rr.status !== 0) throw new Error(`starting mariadbd failed: ${rr.stdout}${rr.stderr}`);
+  };
+  return { S, dir, fronts, mint, stopFront, startFront, stopDb, startDb };
 }
 
 // ---- polling -----------------------------------------------------------------
