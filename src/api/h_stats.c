@@ -29,7 +29,7 @@ ws_part(const struct ciis_stream_counts *c)
 
 	json_object_object_add(o, "connections", json_object_new_int64(c->ws_connections));
 	json_object_object_add(o, "users", json_object_new_int64(c->ws_users));
-	json_object_object_add(o, "rooms", json_object_new_int64(0));
+	json_object_object_add(o, "rooms", json_object_new_int64(c->ws_rooms));
 	return o;
 }
 

@@ -20,6 +20,9 @@ static const char SQL_DROP_DEAD[] =
 static const char SQL_COUNT_KINDS[] =
     "SELECT kind, COUNT(*) FROM sse_streams"
     " WHERE seen_at > UTC_TIMESTAMP(3) - INTERVAL 60 SECOND GROUP BY kind";
+static const char SQL_COUNT_ROOMS[] =
+    "SELECT COALESCE(SUM(rooms), 0) FROM relay_processes"
+    " WHERE seen_at > UTC_TIMESTAMP(3) - INTERVAL 60 SECOND";
 static const char SQL_COUNT_WS[] =
     "SELECT COUNT(*), COUNT(DISTINCT org_id, user_id) FROM presence"
     " WHERE seen_at > UTC_TIMESTAMP(3) - INTERVAL 60 SECOND";
@@ -109,6 +112,10 @@ ciis_streams_counts(struct ciis_db *db, struct ciis_stream_counts *out, struct c
 		return -1;
 	out->ws_connections = ciis_rows_i64(&rows, 0, 0);
 	out->ws_users = ciis_rows_i64(&rows, 0, 1);
+	ciis_rows_free(&rows);
+	if (ciis_db_query(db, SQL_COUNT_ROOMS, NULL, 0, &rows, err) != 0)
+		return -1;
+	out->ws_rooms = ciis_rows_i64(&rows, 0, 0);
 	ciis_rows_free(&rows);
 	return 0;
 }

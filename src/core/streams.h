@@ -26,6 +26,7 @@ int ciis_streams_refresh(struct ciis_db *db, const char *process_id, struct ciis
 struct ciis_stream_counts {
 	int64_t issues, heatmap, notifications;
 	int64_t ws_connections, ws_users;	/* the relay's presence rows */
+	int64_t ws_rooms;			/* summed over the relay processes */
 };
 int ciis_streams_counts(struct ciis_db *db, struct ciis_stream_counts *out, struct ciis_err *err);
 

@@ -50,6 +50,8 @@ struct flush_job {
 	char process_id[RELAY_PROCESS_ID_MAX];
 	long recovery_seconds;
 	int refresh;			/* also refresh seen_at and drop dead rows */
+	int final;			/* shutdown: the process's row goes */
+	int64_t rooms;			/* the hub's, when queued */
 };
 
 /* Under a lock on the user's rows (the index range), so that of two relays
@@ -85,6 +87,12 @@ static const char SQL_PRESENCE_DEAD[] =
     "DELETE FROM presence WHERE seen_at < UTC_TIMESTAMP(3) - INTERVAL 60 SECOND";
 static const char SQL_SESSION_DEAD[] =
     "DELETE FROM relay_sessions WHERE seen_at < UTC_TIMESTAMP(3) - INTERVAL ? SECOND";
+static const char SQL_PROCESS_PUT[] =
+    "INSERT INTO relay_processes (process_id, rooms, seen_at) VALUES (?, ?, UTC_TIMESTAMP(3))"
+    " ON DUPLICATE KEY UPDATE rooms = VALUES(rooms), seen_at = VALUES(seen_at)";
+static const char SQL_PROCESS_DEAD[] =
+    "DELETE FROM relay_processes WHERE seen_at < UTC_TIMESTAMP(3) - INTERVAL 60 SECOND";
+static const char SQL_PROCESS_GONE[] = "DELETE FROM relay_processes WHERE process_id = ?";
 static const char SQL_SESSION_GET[] =
     "SELECT sid, org_id, user_id, start_event_id, rooms FROM relay_sessions"
     " WHERE pid = ? AND seen_at > UTC_TIMESTAMP(3) - INTERVAL ? SECOND";
@@ -207,7 +215,19 @@ refresh(struct ciis_db *db, const char *process_id, long recovery_seconds,
 	return ciis_db_exec(db, SQL_PRESENCE_REFRESH, p, 1, NULL, NULL, err) == 0 &&
 	    ciis_db_exec(db, SQL_SESSION_REFRESH, p, 1, NULL, NULL, err) == 0 &&
 	    drop_dead(db, out, err) == 0 &&
+	    ciis_db_exec(db, SQL_PROCESS_DEAD, NULL, 0, NULL, NULL, err) == 0 &&
 	    ciis_db_exec(db, SQL_SESSION_DEAD, q, 1, NULL, NULL, err) == 0 ? 0 : -1;
+}
+
+/* The process's row for /api/realtime/stats: its room count, or gone. */
+static int
+put_process(struct ciis_db *db, const struct flush_job *j, struct ciis_err *err)
+{
+	struct ciis_param p[] = { CIIS_PSTR(j->process_id), CIIS_PI64(j->rooms) };
+
+	if (j->final)
+		return ciis_db_exec(db, SQL_PROCESS_GONE, p, 1, NULL, NULL, err);
+	return ciis_db_exec(db, SQL_PROCESS_PUT, p, 2, NULL, NULL, err);
 }
 
 static int
@@ -222,6 +242,8 @@ write_all(struct ciis_db *db, struct flush_job *j)
 		if (write_rec(db, &j->recs[i], j->process_id, &out, &err) != 0)
 			goto fail;
 	if (j->refresh && refresh(db, j->process_id, j->recovery_seconds, &out, &err) != 0)
+		goto fail;
+	if (put_process(db, j, &err) != 0)
 		goto fail;
 	if (ciis_event_append(db, out.evs, out.n, &err) != 0 || ciis_db_commit(db, &err) != 0)
 		goto fail;
@@ -324,6 +346,7 @@ start_flush(struct relay_hub *h, int refresh_too)
 	s->n -= n;
 	j->n = n;
 	j->refresh = refresh_too;
+	j->rooms = (int64_t)h->nrooms;
 	j->recovery_seconds = h->live->relay_recovery_seconds;
 	memcpy(j->process_id, h->process_id, sizeof j->process_id);
 	j->job.work = flush_work;
@@ -496,12 +519,13 @@ void
 relay_sessions_final(struct relay_hub *h, struct ciis_db *db)
 {
 	struct relay_sessions *s = &h->sessions;
-	struct flush_job j = { .recs = s->recs, .n = s->n };
+	struct flush_job j = { .recs = s->recs, .n = s->n, .final = 1 };
 
 	memcpy(j.process_id, h->process_id, sizeof j.process_id);
 	loop_timer_cancel(h->loop, &s->flush);
 	loop_timer_cancel(h->loop, &s->refresh);
-	if (s->n > 0 && write_all(db, &j) != 0)
+	/* also with nothing queued: the process's row goes */
+	if ((db != NULL || s->n > 0) && write_all(db, &j) != 0)
 		ciis_log(CIIS_LOG_WARN, "relay: %zu socket changes not written at exit", s->n);
 	recs_free(s->recs, s->n);
 	s->recs = NULL;

@@ -91,9 +91,11 @@ expect_rc "migrate" 0 -c "$conf" migrate --sql-dir "$top_srcdir/sql"
 check "migrate: applied 001" out_has "applied 001_schema.sql"
 check "migrate: applied 002" out_has "applied 002_sse_streams.sql"
 check "migrate: applied 003" out_has "applied 003_relay_sessions.sql"
+check "migrate: applied 004" out_has "applied 004_relay_processes.sql"
 check_eq "schema_version after migrate" "1	001_schema.sql
 2	002_sse_streams.sql
-3	003_relay_sessions.sql" \
+3	003_relay_sessions.sql
+4	004_relay_processes.sql" \
 	"$(sql 'SELECT version, name FROM schema_version ORDER BY version')"
 expect_rc "migrate again" 0 -c "$conf" migrate --sql-dir="$top_srcdir/sql"
 check "migrate again: nothing to apply" out_has "nothing to apply"

@@ -218,6 +218,26 @@ await check('SIGHUP: the relay reads its configuration file and keys again (rela
   assert.equal(R4.sanitizer(), false, R4.log());
 });
 
+await check('/api/realtime/stats: websocket.connections, users and rooms summed over the relay processes', async () => {
+  const stats = async () => (await api('GET', '/api/realtime/stats', { token: T.viewer })).json.websocket;
+  await sleep(500);
+  const before = await stats();
+  const p1 = await f.place(1);
+  const p2 = await f.place(1);
+  const s = await f.connect(f.tok('stats'), { transports: ['websocket'] });
+  const s2 = await f2.connect(f2.tok('stats2'), { transports: ['websocket'] });
+  await ack(s, 'subscribe:campus', { campusId: p1.campus.id });
+  await ack(s2, 'subscribe:campus', { campusId: p2.campus.id });
+  // each socket: its user room and a campus room, on two processes
+  const after = await waitFor('the counts', async () => {
+    const w = await stats();
+    return w.rooms >= before.rooms + 4 && w.connections >= before.connections + 2 && w ;
+  });
+  assert.ok(after.users >= before.users + 2, JSON.stringify({ before, after }));
+  s.close();
+  s2.close();
+});
+
 await check(`past relay.events_per_minute (${LIMIT}): error rate_limited per event, closed at twice it`, async () => {
   const s = await f.connect(f.tok('rate'), { transports: ['websocket'] });
   let gone = false;
