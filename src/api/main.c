@@ -396,9 +396,10 @@ stop_streams(void)
 	ciis_tail_on_publish(ctx.tail, NULL, NULL);
 	api_writer_stop(ctx.writer);
 	if (active_requests() == 0) {
+		ciis_tail_stop(ctx.tail);	/* its last chore unregisters the ended streams */
+		/* only now: the tailer may have been inside the hook just cleared */
 		api_writer_free(ctx.writer);
 		ctx.writer = NULL;
-		ciis_tail_stop(ctx.tail);	/* its last chore unregisters the ended streams */
 	}
 }
 

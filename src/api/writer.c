@@ -395,9 +395,16 @@ tick(struct api_writer *w, struct api_stream *s, int64_t now)
 	if (!pending(s) && s->msg.len == 0 && now >= s->next_beat)
 		ciis_sse_bare(&s->msg, "heartbeat");
 	/* web servers notice a client that left only when they write to it; an
-	 * SSE comment (ignored by EventSource) makes them write */
-	if (!pending(s) && s->msg.len == 0 && now >= s->last_write + KEEPALIVE_MS)
+	 * SSE comment (ignored by EventSource) makes them write.  It is no
+	 * message: the heartbeat stays due when it was (frame() moves it). */
+	if (!pending(s) && s->msg.len == 0 && now >= s->last_write + KEEPALIVE_MS) {
+		int64_t beat = s->next_beat;
+
 		ciis_buf_puts(&s->msg, ":\n\n");
+		flush(w, s);
+		s->next_beat = beat;
+		return;
+	}
 	flush(w, s);
 }
 
@@ -695,7 +702,8 @@ api_writer_stop(struct api_writer *w)
 	api_workers_stop(w->workers);
 	w->workers = NULL;
 	take_done(w);
-	writer_close(w);
+	/* the eventfd stays open: a publish hook the tailer fetched before it
+	 * was cleared may still wake us (api_writer_free closes it) */
 }
 
 void
@@ -704,6 +712,7 @@ api_writer_free(struct api_writer *w)
 	if (w == NULL)
 		return;
 	api_writer_stop(w);
+	writer_close(w);
 	pthread_mutex_destroy(&w->lock);
 	free(w->all);
 	free(w);

@@ -29,9 +29,12 @@ void api_writer_published(void *w, int64_t first_id, int64_t last_id);
 void api_writer_shutdown(struct api_writer *w);
 /* Shut down, wait for the streams' end records to be written (a few seconds
  * at most), stop the threads and free the streams.  Adopting afterwards
- * still ends the stream properly, on the adopting thread. */
+ * still ends the stream properly, on the adopting thread; a late
+ * api_writer_published() is harmless. */
 void api_writer_stop(struct api_writer *w);
-/* Free w after api_writer_stop; NULL ok. */
+/* Free w (NULL ok) once nothing can call into it any more: no adopting
+ * thread, and the tailer stopped, since ciis_tail_on_publish(NULL) does not
+ * wait for a hook call already under way. */
 void api_writer_free(struct api_writer *w);
 
 #endif

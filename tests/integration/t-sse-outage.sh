@@ -91,6 +91,17 @@ for k in 1 2 3 4 5 6 7 8 9 10; do
 done
 check_eq "capacity: REST answered promptly with $n streams open (slow answers)" 0 "$slow"
 
+# ---- heartbeats slower than the keep-alive comment ---------------------------
+# The 5 s ":" comment is no message: it must not put off a heartbeat due
+# every 6 s (nor every 30, the default).  lighttpd restarts with its ciis-api.
+stop_lighttpd "$dir"
+CIIS_SSE_HEARTBEAT_SECONDS=6
+start_lighttpd "$dir"
+curl -sN -m 10 "$stream_url" > "$tmp/hb6" 2>/dev/null
+check "heartbeat_seconds = 6: a heartbeat within 10 s, keep-alive comments or not" \
+	[ "$(count '"type":"heartbeat"' "$tmp/hb6")" -ge 1 ]
+CIIS_SSE_HEARTBEAT_SECONDS=1
+
 # ciis-api reports leaks when it exits: stop it first
 stop_lighttpd "$dir"
 if grep -q -e AddressSanitizer -e LeakSanitizer -e 'runtime error:' "$dir/lighttpd.log"; then
