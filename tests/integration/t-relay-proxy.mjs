@@ -134,7 +134,29 @@ await check(`control: each front end drops a half-sent request after about ${IDL
   }));
 });
 
+// Clients that come back by themselves after the restart below, each in a
+// campus room of its own: they must be recovered (SPEC §8) through both.
+const recovering = [];
+for (const f of F) {
+  const { campus, b } = await f.place(1);
+  const s = io(f.url, { auth: { token: f.tok('recover') }, forceNew: true,
+    reconnectionDelay: 500, reconnectionDelayMax: 1000 });	// polling, then the upgrade
+  s.events = [];
+  s.onAny((name, ...args) => s.events.push({ name, args }));
+  f.sockets.push(s);
+  recovering.push({ f, s, b, missed: [] });
+  await waitFor(`${f.name}: connected`, () => s.connected, 10000);
+  assert.equal((await ack(s, 'subscribe:campus', { campusId: campus.id })).ok, true);
+}
+const createdIds = (s) => s.events.filter((e) => e.name === 'issue:created').map((e) => String(e.args[0].issue.id));
+
 await check('SIGTERM of the relay: /ws clients get 1001 and Socket.IO clients a disconnect through both; then 503', async () => {
+  for (const r of recovering) {
+    const first = await r.f.mkIssue(r.b.id);
+    await waitFor(`${r.f.name}: a first event`, () => createdIds(r.s).includes(String(first.id)));
+    r.first = String(first.id);
+  }
+  await sleep(300);			// the rooms written
   const held = [];
   for (const f of F) {
     held.push({ f, w: await f.wsOpen(`?token=${f.tok('term-ws')}`),
@@ -156,6 +178,8 @@ await check('SIGTERM of the relay: /ws clients get 1001 and Socket.IO clients a 
     assert.ok(r.status === 502 || r.status === 503, `${fe.name} with the relay gone: ${r.status}`);
     assert.equal((await feApi(fe.base, 'GET', '/health')).status, 200, `${fe.name}: ciis-api still answers`);
   }
+  // missed while no relay runs
+  for (const r of recovering) for (let i = 0; i < 3; i++) r.missed.push(String((await r.f.mkIssue(r.b.id)).id));
 });
 
 await check('the relay started again on its port: both front ends reach it, socket.io-client reconnects by itself', async () => {
@@ -178,6 +202,16 @@ await check('the relay started again on its port: both front ends reach it, sock
     for (const { f, s } of back) {
       await waitFor(`${f.name}: the reconnect`, () => s.connected, 15000);
       assert.equal((await ack(s, 'subscribe:organization', { organizationId: env.ORG_A })).ok, true, f.name);
+    }
+    // connected before the SIGTERM: recovered, with the 3 missed events, then live ones
+    for (const r of recovering) {
+      await waitFor(`${r.f.name}: the recovering client back`, () => r.s.connected, 15000);
+      assert.equal(r.s.recovered, true, `${r.f.name}: socket.recovered`);
+      await waitFor(`${r.f.name}: the missed events`, () => createdIds(r.s).length >= 4, 5000);
+      const live = String((await r.f.mkIssue(r.b.id)).id);
+      await waitFor(`${r.f.name}: a live one`, () => createdIds(r.s).includes(live));
+      await sleep(200);
+      assert.deepEqual(createdIds(r.s), [r.first, ...r.missed, live], `${r.f.name}: in order, each once`);
     }
   } finally {
     for (const f of F) f.closeAll();
