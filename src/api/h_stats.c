@@ -1,4 +1,5 @@
-/* /api/realtime/stats (every live process, from the database) and /metrics
+/* /api/realtime/stats (every live process, from the database),
+ * /api/realtime/users/online (the relay's presence rows) and /metrics
  * (this process, Prometheus text, loopback clients only). */
 #include <stdio.h>
 #include <string.h>
@@ -7,6 +8,7 @@
 #include "api/resp.h"
 #include "core/buf.h"
 #include "core/event.h"
+#include "core/presence.h"
 #include "core/streams.h"
 #include "core/tail.h"
 
@@ -52,6 +54,23 @@ h_realtime_stats(struct api_req *req, struct ciis_err *err)
 	json_object_object_add(o, "events", ev);
 	api_send_json(req, 200, o, NULL);
 	json_object_put(o);
+	return 0;
+}
+
+/* GET /api/realtime/users/online: the caller's organization, from the
+ * relay's presence rows (every relay process writes its own). */
+int
+h_users_online(struct api_req *req, struct ciis_err *err)
+{
+	struct json_object *items;
+	struct ciis_db *db;
+	int64_t after, next;
+	int limit;
+
+	if (api_page_params(req, &limit, &after, err) != 0 || (db = api_req_db(req, err)) == NULL ||
+	    ciis_presence_online(db, req->who.org_id, after, limit, &items, &next, err) != 0)
+		return -1;
+	api_send_list(req, items, next);
 	return 0;
 }
 

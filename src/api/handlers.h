@@ -17,7 +17,7 @@ api_handler h_issue_create, h_issue_list, h_issue_get, h_issue_patch, h_issue_de
 api_handler h_issue_resolve, h_issue_assign, h_issue_notes, h_issue_history;
 api_handler h_heatmap;
 api_handler h_stream_issues, h_stream_heatmap;
-api_handler h_realtime_stats, h_metrics;
+api_handler h_realtime_stats, h_users_online, h_metrics;
 
 /* Shared by the list handlers: limit (default 50, clamped to 200) and the
  * decoded cursor id (0 when absent); 400 naming the parameter. */

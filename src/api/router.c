@@ -45,6 +45,7 @@ static const struct route routes[] = {
 	{ "GET", "/api/realtime/issues/stream", h_stream_issues, CIIS_ROLE_VIEWER, QUERY_TOKEN },
 	{ "GET", "/api/realtime/heatmap/stream", h_stream_heatmap, CIIS_ROLE_VIEWER, QUERY_TOKEN },
 	{ "GET", "/api/realtime/stats", h_realtime_stats, CIIS_ROLE_VIEWER, 0 },
+	{ "GET", "/api/realtime/users/online", h_users_online, CIIS_ROLE_VIEWER, 0 },
 	{ "GET", "/metrics", h_metrics, CIIS_ROLE_NONE, 0 },
 };
 

@@ -61,6 +61,7 @@ struct relay_conn {
 	int64_t start_id;			/* the last id fanned out when the session began */
 	int superseded;				/* a reconnected socket took its pid over */
 	int recovering;				/* Socket.IO CONNECT waits for the lookup */
+	int64_t catch_up;			/* auth.lastEventId, for after the lookup (-1: none) */
 };
 
 struct relay_srec;

@@ -86,6 +86,23 @@ url_token(const char *query, size_t qlen, const char *authorization)
 	return NULL;
 }
 
+/* ?lastEventId= of a /ws URL, as relay_last_event_id() reads it. */
+static int64_t
+query_last_event_id(struct http_str query)
+{
+	struct http_str v;
+	struct json_object *o;
+	int64_t after;
+
+	if (!http_query_param(query, "lastEventId", &v))
+		return -1;
+	o = json_object_new_object();
+	json_object_object_add(o, "lastEventId", json_object_new_string_len(v.p, (int)v.n));
+	after = relay_last_event_id(o);
+	json_object_put(o);
+	return after;
+}
+
 /* ---- Socket.IO ---------------------------------------------------------------------- */
 
 static const char *
@@ -116,7 +133,13 @@ sio_authorize(struct sio_socket *sk, struct json_object *auth, void *arg)
 	}
 	c->sk = sk;
 	sio_socket_set_data(sk, c);
-	return relay_sio_session(c, auth);
+	refusal = relay_sio_session(c, auth);
+	/* a recovered session gets its user room back with the rest; a fresh
+	 * one (now, or once the lookup found none) catches up here */
+	c->catch_up = relay_last_event_id(auth);
+	if (refusal == NULL)
+		relay_conn_catch_up(c, c->catch_up);
+	return refusal;
 }
 
 static void
@@ -195,8 +218,10 @@ ws_auth_frame(struct relay_conn *c, struct json_object *data)
 		ws_refuse(c, "unauthorized", 4401);
 		return;
 	}
-	if (ws_admit(c, json_object_get_string(v)) == 0)
+	if (ws_admit(c, json_object_get_string(v)) == 0) {
 		ws_auth_ok(c);
+		relay_conn_catch_up(c, relay_last_event_id(data));
+	}
 }
 
 /* {"event":"...","data":...,"ackId":N}; anything else is answered with
@@ -288,9 +313,10 @@ relay_ws_handle(struct relay_hub *h, struct http_conn *hc, const struct http_req
 	free(auth);
 	c = relay_conn_new(h, RELAY_WS);
 	c->ws = ws_accept(&h->ws, hc, req, &relay_ws_handlers, c);
-	if (token != NULL)
-		ws_admit(c, token);
-	else
+	if (token != NULL) {
+		if (ws_admit(c, token) == 0)
+			relay_conn_catch_up(c, query_last_event_id(req->query));
+	} else
 		loop_timer_arm(h->loop, &c->expiry, WS_AUTH_MS);
 	free(token);
 }

@@ -86,6 +86,7 @@ relay_conn_new(struct relay_hub *h, enum relay_kind k)
 	c->kind = k;
 	c->refs = 1;
 	c->mark = -1;
+	c->catch_up = -1;
 	c->expiry.cb = on_expiry;
 	c->closing.cb = on_closing;
 	c->window_start = loop_now(h->loop);
@@ -358,9 +359,8 @@ check_done(struct relay_job *rj)
 	}
 }
 
-/* lastEventId: absent → -1; a number or decimal string ≥ 0; bad → -2. */
-static int64_t
-last_event_id(struct json_object *data)
+int64_t
+relay_last_event_id(struct json_object *data)
 {
 	struct json_object *v;
 
@@ -371,6 +371,34 @@ last_event_id(struct json_object *data)
 	if (json_object_is_type(v, json_type_string) && strcmp(json_object_get_string(v), "0") == 0)
 		return 0;
 	return json_id(v) > 0 ? json_id(v) : -2;
+}
+
+/* ---- auth.lastEventId ---------------------------------------------------------- */
+
+static void
+caught_up(struct relay_replay *r)
+{
+	if (r->failed)
+		relay_send_error(r->c, "unavailable");
+	else
+		relay_replay_send(r);
+}
+
+/* c joined user:{id} when it was admitted; its events up to now that c has
+ * not had live go out, and live ones that wait (c->holding) follow them. */
+void
+relay_conn_catch_up(struct relay_conn *c, int64_t after)
+{
+	struct relay_replay *r;
+
+	if (after == -2)
+		relay_send_error(c, "bad_request");
+	if (after < 0 || c->dead)
+		return;
+	r = relay_replay_new(c, 1, after, relay_fanned(c->hub));
+	snprintf(r->rooms[0], RELAY_ROOM_MAX, "user:%s", c->who.user_id);
+	r->ready = caught_up;
+	relay_replay_start(r);
 }
 
 static void
@@ -397,7 +425,7 @@ subscribe(struct relay_conn *c, size_t k, int join, struct json_object *data, in
 	j->check = sk->check;
 	j->id = id;
 	j->ack_id = ack_id;
-	j->after = last_event_id(data);
+	j->after = relay_last_event_id(data);
 	snprintf(j->org, sizeof j->org, "%s", c->who.org_id);
 	if (sk->check == BY_ORG)
 		snprintf(j->room, sizeof j->room, "%s:%s", room_prefix[k], c->who.org_id);

@@ -123,6 +123,11 @@ void relay_ack_ok(struct relay_conn *c, int64_t ack_id);
 void relay_ack_error(struct relay_conn *c, int64_t ack_id, const char *error);
 /* An "error" event {"code": code}. */
 void relay_send_error(struct relay_conn *c, const char *code);
+/* data's lastEventId: absent → -1; a number or decimal string ≥ 0; bad → -2. */
+int64_t relay_last_event_id(struct json_object *data);
+/* auth.lastEventId: replay the events of c's own user room (its
+ * notifications) after `after` (-1: nothing; -2: error bad_request). */
+void relay_conn_catch_up(struct relay_conn *c, int64_t after);
 
 /* ---- relay_sessions.c ---- */
 

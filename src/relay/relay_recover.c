@@ -102,6 +102,7 @@ answer_fresh(struct relay_conn *c)
 	c->recovering = 0;
 	if (c->sk != NULL)
 		sio_connect_finish(c->sk, NULL);
+	relay_conn_catch_up(c, c->catch_up);	/* ahead of the live events held */
 	relay_conn_release(c);
 }
 

@@ -25,6 +25,8 @@ const early = await f.place(1);
 const beforeEarly = lastEventId();
 await f.mkIssue(early.b.id);
 await f.mkIssue(early.b.id);
+const earlyUser = f.user('early-notif');
+const earlyNote = S.appendNotification(earlyUser);
 
 const R = await startRelay({ conf: env.CIIS_CONF, env: { CIIS_RELAY_EVENTS_PER_MINUTE: String(LIMIT) } });
 f.url = R.url;
@@ -32,6 +34,20 @@ f.url = R.url;
 await relayCases(f, { check });
 
 // ---- what only the relay itself shows ---------------------------------------------------
+
+await check('auth.lastEventId older than the relay: the notification replayed from the table', async () => {
+  const t = f.tok('early-notif', { user: earlyUser });
+  const s = await f.connect(t, { transports: ['websocket'], auth: { token: t, lastEventId: earlyNote - 1 } });
+  await waitFor('the notification', () => named(s, 'notification:new').length === 1);
+  assert.equal(named(s, 'notification:new')[0].args[0].eventId, earlyNote);
+  const w = await f.wsOpen(`?token=${t}&lastEventId=${earlyNote - 1}`);
+  await waitFor('/ws: the notification', () => w.msgs.some((m) => m.event === 'notification:new'));
+  await sleep(200);
+  assert.deepEqual(w.msgs.filter((m) => m.event === 'notification:new').map((m) => m.data.eventId), [earlyNote]);
+  assert.equal(named(s, 'notification:new').length, 1, 'once');
+  s.close();
+  w.close();
+});
 
 await check('lastEventId older than the relay: replayed from the table', async () => {
   const want = eventsSince(beforeEarly, `campus_id = ${early.campus.id} AND type LIKE 'issue:%'`).map((e) => e.id);
@@ -115,6 +131,53 @@ await check('presence:update {status} → presence:updated to the organization\'
   for (const bad of [{ status: 'busy' }, {}, { status: 1 }, 'away'])
     assert.deepEqual(await ack(s, 'presence:update', bad), { ok: false, error: 'bad_request' }, JSON.stringify(bad));
   for (const x of [watcher, s, mine]) x.close();
+});
+
+await check('GET /api/realtime/users/online: online and away users of the caller\'s organization over every relay process, paged', async () => {
+  const org = `org-online-${process.pid}`;	// its own, so that nobody else is online in it
+  const tok = (userId, name) => jwt({ userId, organizationId: org, role: 'viewer', name });
+  const online = async (q = '', token = tok('u-asker', 'Asker')) => {
+    const r = await api('GET', `/api/realtime/users/online${q}`, { token });
+    assert.equal(r.status, 200, r.text);
+    return r.json;
+  };
+  const a1 = await f.connect(tok('u-a', 'Ada'), { transports: ['websocket'] });
+  const a2 = await f2.connect(tok('u-a', 'Ada'), { transports: ['websocket'] });	// the other process
+  const b = await f.connect(tok('u-b', 'Bo'), { transports: ['websocket'] });
+  const c = await f2.connect(tok('u-c', 'Cy'), { transports: ['websocket'] });
+  const hidden = await f.connect(tok('u-d', 'Di'), { transports: ['websocket'] });
+  const userA = f.user('online-orgA');
+  const other = await f.connect(f.tok('online-orgA', { user: userA }), { transports: ['websocket'] });
+  assert.deepEqual(await ack(a2, 'presence:update', { status: 'away' }), { ok: true });
+  assert.deepEqual(await ack(b, 'presence:update', { status: 'away' }), { ok: true });
+  assert.deepEqual(await ack(hidden, 'presence:update', { status: 'offline' }), { ok: true });
+  const want = [['u-a', 'Ada', 'online'], ['u-b', 'Bo', 'away'], ['u-c', 'Cy', 'online']];
+  const brief = (l) => l.items.map((u) => [u.userId, u.name, u.status]);
+  await waitFor('the presence rows', async () =>
+    JSON.stringify(brief(await online())) === JSON.stringify(want), 10000);
+  const all = await online();
+  assert.equal(all.nextCursor, null);
+  for (const u of all.items) {
+    assert.deepEqual(Object.keys(u).sort(), ['lastSeen', 'name', 'status', 'userId']);
+    assert.match(u.lastSeen, /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/);
+    assert.ok(Math.abs(Date.parse(u.lastSeen) - Date.now()) < 60000, u.lastSeen);
+  }
+  const p1 = await online('?limit=2');
+  assert.deepEqual(brief(p1), want.slice(0, 2));
+  assert.equal(typeof p1.nextCursor, 'string');
+  const p2 = await online(`?limit=2&cursor=${p1.nextCursor}`);
+  assert.deepEqual(brief(p2), want.slice(2));
+  assert.equal(p2.nextCursor, null);
+  const inA = brief(await online('?limit=200', T.viewer)).map(([u]) => u);
+  assert.ok(inA.includes(userA), 'organization A lists its own user');
+  assert.ok(!inA.some((u) => ['u-a', 'u-b', 'u-c'].includes(u)), 'and nobody of the other organization');
+  assert.equal((await api('GET', '/api/realtime/users/online')).status, 401);
+  assert.equal((await api('GET', '/api/realtime/users/online?cursor=nonsense', { token: tok('u-x') })).status, 400);
+  a1.close();
+  await waitFor('u-a away: its online socket gone', async () =>
+    JSON.stringify(brief(await online()).find(([u]) => u === 'u-a')) === JSON.stringify(['u-a', 'Ada', 'away']));
+  for (const x of [a2, b, c, hidden, other]) x.close();
+  await waitFor('nobody left', async () => (await online()).items.length === 0);
 });
 
 await check('presence:typing {room, isTyping} → the room\'s other members with userId and name, on every process; not in the room → forbidden', async () => {

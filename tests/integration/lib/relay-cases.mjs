@@ -424,6 +424,48 @@ export async function relayCases(f, { check }) {
     w2.close();
   });
 
+  await check(`${P}: auth.lastEventId (and /ws ?lastEventId=): the user's missed notifications, in order, then live ones`, async () => {
+    const user = f.user('notif');
+    const t = f.tok('notif', { user });
+    const before = S.lastEventId();
+    const mine = [S.appendNotification(user, env.ORG_A, 'one')];
+    S.appendNotification(f.user('notif-other'), env.ORG_A, 'not yours');
+    S.appendNotification(user, env.ORG_B, 'same user id, another organization');
+    mine.push(S.appendNotification(user, env.ORG_A, 'two'));
+    await sleep(300);		// the relay has read them
+    const notes = (s) => named(s, 'notification:new');
+    const s = await f.connect(t, { transports: ['websocket'], auth: { token: t, lastEventId: before } });
+    await waitFor('two notifications', () => notes(s).length === 2);
+    assert.deepEqual(notes(s).map((e) => e.args[0].eventId), mine, 'only its own, in order');
+    assert.deepEqual(notes(s).map((e) => e.args[1]), mine.map(String), 'each with its offset');
+    assert.deepEqual(notes(s).map((e) => e.args[0].notification.title), ['one', 'two']);
+    const plain = await f.connect(t, { transports: ['websocket'] });
+    const wAuth = await f.wsOpen();
+    wsSend(wAuth, { event: 'auth', data: { token: t, lastEventId: String(before) } });
+    const wUrl = await f.wsOpen(`?token=${t}&lastEventId=${before}`);
+    const wsNotes = (w) => w.msgs.filter((m) => m.event === 'notification:new').map((m) => m.data.eventId);
+    await waitFor('/ws: two notifications', () => wsNotes(wAuth).length === 2 && wsNotes(wUrl).length === 2);
+    assert.deepEqual(wsNotes(wAuth), mine, '/ws auth frame');
+    assert.deepEqual(wsNotes(wUrl), mine, '/ws ?lastEventId=');
+    assert.deepEqual(wAuth.msgs[0], { event: 'auth', data: { ok: true, userId: user } }, 'the auth answer first');
+    const live = S.appendNotification(user, env.ORG_A, 'three');
+    await waitFor('the live one', () => notes(s).length === 3 && notes(plain).length === 1 &&
+      wsNotes(wAuth).length === 3 && wsNotes(wUrl).length === 3);
+    await sleep(200);
+    assert.deepEqual(notes(s).map((e) => e.args[0].eventId), [...mine, live], 'then live, nothing twice');
+    assert.deepEqual(notes(plain).map((e) => e.args[0].eventId), [live], 'without lastEventId: live only');
+    assert.deepEqual(wsNotes(wUrl), [...mine, live]);
+    // a bad lastEventId is an error event; the connection stays
+    const bad = await f.connect(t, { transports: ['websocket'], auth: { token: t, lastEventId: 'yesterday' } });
+    await waitFor('error bad_request', () => named(bad, 'error').length === 1);
+    assert.deepEqual(named(bad, 'error')[0].args[0], { code: 'bad_request' });
+    assert.equal(notes(bad).length, 0);
+    assert.deepEqual(await ack(bad, 'subscribe:organization', { organizationId: env.ORG_A }),
+      { ok: true, room: `org:${env.ORG_A}`, replayed: 0 }, 'still served');
+    for (const x of [s, plain, bad]) x.close();
+    for (const w of [wAuth, wUrl]) w.close();
+  });
+
   await check(`${P}: the 6th socket of a user → connect_error "too_many_connections"; /ws over the cap → 4429`, async () => {
     const t = f.tok('cap');
     const mine = [];

@@ -120,6 +120,20 @@ export function db(sql) {
 export const dbValue = (sql) => { const r = db(sql); return r.length ? r[0][0] : undefined; };
 export const lastEventId = () => Number(dbValue('SELECT COALESCE(MAX(id),0) FROM events'));
 
+// A notification:new event for userId, appended as ciis-api appends events
+// (the ids taken from event_seq in the same transaction); its id.
+export function appendNotification(userId, org = env.ORG_A, title = 'test notification') {
+  const q = (v) => `'${String(v).replace(/\\/g, '\\\\').replace(/'/g, "\\'")}'`;
+  const n = JSON.stringify({ userId, organizationId: org, type: 'test', priority: 'low', title, body: '' });
+  return Number(dbValue(`START TRANSACTION;
+    UPDATE event_seq SET last = LAST_INSERT_ID(last + 1) WHERE id = 1;
+    INSERT INTO events (id, type, org_id, user_id, payload, created_at)
+      VALUES (LAST_INSERT_ID(), 'notification:new', ${q(org)}, ${q(userId)},
+              CONCAT('{"notification":', ${q(n)}, ',"eventId":', LAST_INSERT_ID(), '}'), UTC_TIMESTAMP(3));
+    COMMIT;
+    SELECT LAST_INSERT_ID();`));
+}
+
 // Events appended after `since`, parsed: [{id, type, issueId, payload, ...}].
 export function eventsSince(since, where = '1') {
   return db(`SELECT id, type, org_id, campus_id, building_id, issue_id, actor_id, payload
