@@ -18,7 +18,7 @@ import assert from 'node:assert/strict';
 import { sseStack, feApi } from './lib/sse.mjs';
 import { need } from './lib/npm.mjs';
 import {
-  relayBin, startRelay, relayFront, relayCases, waitFor, sleep, ack,
+  relayBin, startRelay, relayFront, relayCases, waitFor, sleep, ack, issueEvents,
 } from './lib/relay-cases.mjs';
 
 const { io } = need('socket.io-client');
@@ -67,6 +67,50 @@ for (const f of F) {
   await relayCases(f, { check });
   f.closeAll();
 }
+
+// Backpressure through the proxies: lighttpd's relay route streams
+// (server.stream-response-body = 2) and Apache's tunnel pumps as the client
+// reads, so a /ws client that stops reading fills the kernel's buffers and
+// the front end's, then the relay's send queue (relay.send_queue_bytes,
+// 1 MiB), and the relay names it slow_consumer and closes it, while a
+// client of the same front end gets every event of its room on time.
+await check('a /ws client that never reads, through each front end: disconnected as slow_consumer; the others get every event on time', async () => {
+  const slowLines = () => (R.log().match(/slow_consumer/g) || []).length;
+  for (const f of F) {
+    const { campus, b } = await f.place(1);
+    const healthy = await f.connect(f.tok('healthy'), { transports: ['websocket'] });
+    await ack(healthy, 'subscribe:campus', { campusId: campus.id });
+    const user = f.user('never-reads');
+    const w = await f.wsOpen(`?token=${f.tok('never-reads', { user })}`);
+    w.send(JSON.stringify({ event: 'subscribe:organization', data: { organizationId: env.ORG_A }, ackId: 1 }));
+    await waitFor('the ack', () => w.msgs.some((m) => m.ackId === 1));
+    w._socket.pause();
+    const before = slowLines();
+    const ids = [];
+    const late = [];
+    // notifications for the user who does not read, 16 x 64 KiB at a
+    // time, and between them an issue for the room of the one who does
+    for (let i = 0; i < 80 && slowLines() === before; i++) {
+      S.appendNotification(user, env.ORG_A, `filler ${i}`, 64 << 10, 16);
+      const issue = await f.mkIssue(b.id);
+      const t0 = Date.now();
+      ids.push(String(issue.id));
+      await waitFor(`${f.name}: issue ${ids.length} on the healthy socket`,
+        () => issueEvents(healthy).some((e) => String(e.args[0].issue.id) === ids.at(-1)), 10000);
+      if (Date.now() - t0 > 3000) late.push(`${ids.length}: ${Date.now() - t0} ms`);
+      await sleep(50);
+    }
+    await waitFor(`${f.name}: slow_consumer in the relay's log`, () => slowLines() > before, 10000);
+    console.log(`# ${f.name}: slow_consumer after ${ids.length} MiB not read`);
+    assert.deepEqual(issueEvents(healthy).map((e) => String(e.args[0].issue.id)), ids, `${f.name}: in order, each once`);
+    assert.deepEqual(late, [], `${f.name}: deliveries to the healthy socket that took over 3 s`);
+    w._socket.resume();
+    const { code } = await w.closed;
+    assert.ok(code === 1008 || code === 1006, `${f.name}: close ${code}`);
+    assert.equal(healthy.connected, true, `${f.name}: the healthy socket stays`);
+    healthy.close();
+  }
+});
 
 // Nothing but the relay's pings (and the clients' answers) for 3 x IDLE
 // seconds, through both front ends at once.

@@ -120,16 +120,21 @@ export function db(sql) {
 export const dbValue = (sql) => { const r = db(sql); return r.length ? r[0][0] : undefined; };
 export const lastEventId = () => Number(dbValue('SELECT COALESCE(MAX(id),0) FROM events'));
 
-// A notification:new event for userId, appended as ciis-api appends events
-// (the ids taken from event_seq in the same transaction); its id.
-export function appendNotification(userId, org = env.ORG_A, title = 'test notification') {
+// `count` notification:new events for userId, appended as ciis-api appends
+// events (the ids taken from event_seq in the same transaction), each with
+// `pad` bytes of filler in its payload; the id of the last one.
+export function appendNotification(userId, org = env.ORG_A, title = 'test notification', pad = 0, count = 1) {
   const q = (v) => `'${String(v).replace(/\\/g, '\\\\').replace(/'/g, "\\'")}'`;
   const n = JSON.stringify({ userId, organizationId: org, type: 'test', priority: 'low', title, body: '' });
+  const k = Math.max(1, Math.floor(count));
+  const filler = pad > 0 ? `',"pad":"', REPEAT('x', ${Number(pad)}), '"',` : '';
   return Number(dbValue(`START TRANSACTION;
-    UPDATE event_seq SET last = LAST_INSERT_ID(last + 1) WHERE id = 1;
+    UPDATE event_seq SET last = LAST_INSERT_ID(last + ${k}) WHERE id = 1;
     INSERT INTO events (id, type, org_id, user_id, payload, created_at)
-      VALUES (LAST_INSERT_ID(), 'notification:new', ${q(org)}, ${q(userId)},
-              CONCAT('{"notification":', ${q(n)}, ',"eventId":', LAST_INSERT_ID(), '}'), UTC_TIMESTAMP(3));
+      SELECT LAST_INSERT_ID() - ${k} + seq, 'notification:new', ${q(org)}, ${q(userId)},
+             CONCAT('{"notification":', ${q(n)}, ${filler} ',"eventId":', LAST_INSERT_ID() - ${k} + seq, '}'),
+             UTC_TIMESTAMP(3)
+      FROM seq_1_to_${k};
     COMMIT;
     SELECT LAST_INSERT_ID();`));
 }
