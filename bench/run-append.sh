@@ -9,11 +9,8 @@
 # Not tests/integration/lib/mariadb.sh: that server trades durability for
 # speed (flush_log_at_trx_commit=2), which would hide the cost measured here.
 set -u
-PATH=$PATH:/usr/sbin:/usr/local/sbin
-export PATH
 here=$(cd "$(dirname "$0")" && pwd)
-: "${top_srcdir:=$(cd "$here/.." && pwd)}"
-: "${top_builddir:=$(pwd)}"
+. "$here/lib.sh"
 bin=${APPEND_BENCH:-$top_builddir/bench/append_bench}
 
 need() {

@@ -35,12 +35,8 @@
 #          -I ISSUES  create that many issues first, so that every stream's
 #                     `initial` carries a snapshot (at most 50 issues)
 set -u
-PATH=$PATH:/usr/sbin:/usr/local/sbin
-export PATH
 here=$(cd "$(dirname "$0")" && pwd)
-: "${top_srcdir:=$(cd "$here/.." && pwd)}"
-: "${top_builddir:=$(pwd)}"
-export top_srcdir top_builddir
+. "$here/lib.sh"
 load=${SSE_LOAD:-$top_builddir/bench/sse_load}
 
 N=5000 L=1000 K=50 KCAP=10 I=200 HOLD=30 OPENING=32 CLOSE_RATE=1000 phases=cap,lat,poll PRELOAD=0
@@ -56,25 +52,16 @@ while getopts n:l:k:K:i:H:c:r:x:I: o; do
 	r) CLOSE_RATE=$OPTARG ;;
 	x) phases=$OPTARG ;;
 	I) PRELOAD=$OPTARG ;;
-	*) sed -n '2,/^set -u/p' "$0" | sed '$d' >&2; exit 2 ;;
+	*) bench_usage ;;
 	esac
 done
 
-. "$top_srcdir/tests/integration/lib/common.sh"
-. "$top_srcdir/tests/integration/lib/mariadb.sh"
-. "$top_srcdir/tests/integration/lib/stack.sh"
-
-require_tool lighttpd
-require_tool curl
-require_tool node
+bench_harness
 require_built "$load"
 require_built "$CIIS_API_BIN"
 require_built "$CIIS_TOKEN_BIN"
 
-make_tmpdir D
-S=$D/stack
-mkdir -p "$S"
-on_cleanup "stop_stack '$S'"
+bench_tmpdir
 
 # The harness's lighttpd.conf.in plus the limits 5,000 streams need: each
 # held stream is 2 fds in lighttpd (client + FastCGI), and its default cap is
@@ -104,23 +91,12 @@ export CIIS_LIGHTTPD_TEMPLATE
 
 log "$(date -u) run-sse.sh -n $N -l $L -k $K -K $KCAP -i $I -H $HOLD -c $OPENING -r $CLOSE_RATE -x $phases -I $PRELOAD"
 log "$(uname -srm); $(nproc) cores; $(awk '/MemTotal/ {printf "%.1f GiB", $2/1048576}' /proc/meminfo); $(lighttpd -v 2>&1 | head -n 1)"
-log "loadavg at start: $(cat /proc/loadavg)"
-start_stack "$S"
-. "$S/env"
-port=$(cat "$S/lighttpd.port")
-log "$(mariadb_root "$S" -N -e 'SELECT VERSION()'); lighttpd on 127.0.0.1:$port"
+bench_start_stack
 log "lighttpd limits: $(lighttpd -p -f "$S/lighttpd.conf" 2>/dev/null | grep -E 'max-(fds|connections)' | tr -s ' \n' ' ')"
 mariadb_root "$S" -N -e 'SELECT @@max_connections' | sed 's/^/# mariadb max_connections: /'
 
 # A campus and a building of orgA for the creates.
-post() {	# PATH JSON
-	curl -s -m 10 -H "Authorization: Bearer $TOKEN_ADMIN" -H 'Content-Type: application/json' \
-		-d "$2" "${BASE_URL}${1#/}"
-}
-campus=$(post "/api/organizations/$ORG_A/campuses" '{"name":"sse bench"}' | json_get j.id)
-building=$(post "/api/campuses/$campus/buildings" "{\"name\":\"sse bench\"}" | json_get j.id)
-case $building in '' | *[!0-9]*) die "could not create a building (campus '$campus', building '$building')" ;; esac
-log "campus $campus, building $building"
+bench_campus "sse bench"
 _p=0
 while [ $_p -lt "$PRELOAD" ]; do
 	curl -s -m 10 -o /dev/null -w '%{http_code}\n' -H "Authorization: Bearer $TOKEN_REPORTER" \

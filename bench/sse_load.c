@@ -46,8 +46,9 @@
 #include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
-#include <time.h>
 #include <unistd.h>
+
+#include "load_util.h"
 
 #define MAX_STREAMS 20000
 #define MAX_CREATES 10000
@@ -112,7 +113,7 @@ static int opened, inflight, live_now, live_max, failed_open, dropped, closed_en
 static int connect_err, status_non200, eof_before_msg, error_msgs;
 static char first_error[256];
 static long long msg_count[M_NTYPES], keepalives, id_lines, bytes_in;
-static long long open_first_ms, open_last_ms, t0_ms;
+static long long open_first_ms, open_last_ms;
 static int posts_sent, posts_ok, posts_failed, posts_done;
 static long long post_sent_rt[MAX_CREATES], post_201_rt[MAX_CREATES];
 static long long ev_ts_ms[MAX_CREATES];	/* the event's timestamp, first seen */
@@ -122,47 +123,6 @@ static int *del_stream;
 static size_t nlat, lat_cap;
 static long long duplicates, out_of_seq, id_regressions, foreign_created, bad_ts;
 static FILE *outf;
-
-static long long
-mono_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-/* wall clock in microseconds: comparable with ciis-api's timestamps */
-static long long
-real_us(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (long long)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
-}
-
-static void
-say(const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	fprintf(stderr, "sse_load: [%7.3f s] ", (mono_ms() - t0_ms) / 1000.0);
-	vfprintf(stderr, fmt, ap);
-	fputc('\n', stderr);
-	va_end(ap);
-}
-
-static void *
-xrealloc(void *p, size_t n)
-{
-	if ((p = realloc(p, n)) == NULL) {
-		fprintf(stderr, "sse_load: out of memory\n");
-		exit(1);
-	}
-	return p;
-}
 
 static void
 note_error(const char *fmt, ...)
@@ -178,90 +138,6 @@ note_error(const char *fmt, ...)
 
 /* ---- /proc sampling ---- */
 
-static void
-proc_status(int pid, long *rss_kb, long *threads)
-{
-	char path[64], line[256];
-	FILE *f;
-
-	*rss_kb = *threads = -1;
-	snprintf(path, sizeof path, "/proc/%d/status", pid);
-	if ((f = fopen(path, "r")) == NULL)
-		return;
-	while (fgets(line, sizeof line, f) != NULL) {
-		if (strncmp(line, "VmRSS:", 6) == 0)
-			*rss_kb = strtol(line + 6, NULL, 10);
-		else if (strncmp(line, "Threads:", 8) == 0)
-			*threads = strtol(line + 8, NULL, 10);
-	}
-	fclose(f);
-}
-
-/* ciis-api's mappings while the streams are held, for the breakdown */
-static void
-copy_smaps(void)
-{
-	char path[64], buf[65536];
-	FILE *in, *out;
-	size_t n;
-
-	snprintf(path, sizeof path, "/proc/%d/smaps", opt.api_pid);
-	if ((in = fopen(path, "r")) == NULL)
-		return;
-	if ((out = fopen(opt.smaps_file, "w")) != NULL) {
-		while ((n = fread(buf, 1, sizeof buf, in)) > 0)
-			fwrite(buf, 1, n, out);
-		fclose(out);
-	}
-	fclose(in);
-}
-
-/* utime + stime of a process in seconds, or -1 */
-static double
-proc_cpu(int pid)
-{
-	char path[64], buf[1024], *p;
-	unsigned long long ut, st;
-	FILE *f;
-	size_t n;
-
-	snprintf(path, sizeof path, "/proc/%d/stat", pid);
-	if ((f = fopen(path, "r")) == NULL)
-		return -1;
-	n = fread(buf, 1, sizeof buf - 1, f);
-	fclose(f);
-	buf[n] = '\0';
-	/* fields after "(comm)": state is the 3rd field, utime the 14th */
-	if ((p = strrchr(buf, ')')) == NULL ||
-	    sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %llu %llu", &ut, &st) != 2)
-		return -1;
-	return (double)(ut + st) / (double)sysconf(_SC_CLK_TCK);
-}
-
-static double
-self_cpu(void)
-{
-	struct rusage ru;
-
-	getrusage(RUSAGE_SELF, &ru);
-	return ru.ru_utime.tv_sec + ru.ru_stime.tv_sec +
-	    (ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1e6;
-}
-
-static double
-load1(void)
-{
-	FILE *f = fopen("/proc/loadavg", "r");
-	double l = -1;
-
-	if (f != NULL) {
-		if (fscanf(f, "%lf", &l) != 1)
-			l = -1;
-		fclose(f);
-	}
-	return l;
-}
-
 static double cpu_open = -1, cpu_hold = -1, wcpu_open = -1, wcpu_hold = -1;
 static long long smaps_ms = -1;
 static long rss_before = -1, rss_open = -1, rss_hold = -1, rss_at_step1 = -1;
@@ -275,16 +151,17 @@ sample(const char *label)
 
 	if (opt.api_pid <= 0)
 		return;
-	proc_status(opt.api_pid, &rss, &thr);
+	load_proc_status(opt.api_pid, &rss, &thr);
 	if (opt.web_pid > 0)
-		proc_status(opt.web_pid, &wrss, &wthr);
+		load_proc_status(opt.web_pid, &wrss, &wthr);
 	{
-		double cpu = proc_cpu(opt.api_pid), wcpu = opt.web_pid > 0 ? proc_cpu(opt.web_pid) : -1;
+		double cpu = load_proc_cpu(opt.api_pid);
+		double wcpu = opt.web_pid > 0 ? load_proc_cpu(opt.web_pid) : -1;
 
 		printf("rss label=%s streams=%d api_rss_kb=%ld api_threads=%ld api_cpu_s=%.2f "
 		    "web_rss_kb=%ld web_cpu_s=%.2f self_cpu_s=%.2f load1=%.2f t=%.3f\n", label,
-		    live_now, rss, thr, cpu, wrss, wcpu, self_cpu(), load1(),
-		    (mono_ms() - t0_ms) / 1000.0);
+		    live_now, rss, thr, cpu, wrss, wcpu, load_self_cpu(), load_avg1(),
+		    (load_mono_ms() - load_t0_ms()) / 1000.0);
 		fflush(stdout);
 		if (strcmp(label, "open") == 0) {
 			cpu_open = cpu;
@@ -308,48 +185,16 @@ sample(const char *label)
 		/* last, since reading smaps of a process with 10,000 mappings
 		 * stalls it (and us) for seconds */
 		if (opt.smaps_file != NULL) {
-			long long t = mono_ms();
+			long long t = load_mono_ms();
+			char err[PATH_MAX + 128];
 
-			copy_smaps();
-			smaps_ms = mono_ms() - t;
+			(void)load_copy_smaps(opt.api_pid, opt.smaps_file, err, sizeof err);
+			smaps_ms = load_mono_ms() - t;
 		}
 		return;
 	} else if (rss_at_step1 < 0) {
 		rss_at_step1 = rss;
 		streams_at_step1 = live_now;
-	}
-}
-
-/* ---- tokens ---- */
-
-static void
-load_tokens(void)
-{
-	FILE *f = fopen(opt.tokens_file, "r");
-	char *line = NULL;
-	size_t cap = 0, cap_t = 0;
-	ssize_t len;
-
-	if (f == NULL) {
-		fprintf(stderr, "sse_load: %s: %s\n", opt.tokens_file, strerror(errno));
-		exit(2);
-	}
-	while ((len = getline(&line, &cap, f)) >= 0) {
-		while (len > 0 && isspace((unsigned char)line[len - 1]))
-			line[--len] = '\0';
-		if (len == 0)
-			continue;
-		if (ntokens == cap_t) {
-			cap_t = cap_t ? cap_t * 2 : 256;
-			tokens = xrealloc(tokens, cap_t * sizeof *tokens);
-		}
-		tokens[ntokens++] = strdup(line);
-	}
-	free(line);
-	fclose(f);
-	if (ntokens == 0) {
-		fprintf(stderr, "sse_load: %s: no tokens\n", opt.tokens_file);
-		exit(2);
 	}
 }
 
@@ -384,7 +229,7 @@ start_conn(struct conn *c)
 	c->chunked = 0;
 	c->chunk_ext = 0;
 	c->cs = CH_SIZE;
-	c->opened_ms = mono_ms();
+	c->opened_ms = load_mono_ms();
 	if (connect(fd, (struct sockaddr *)&dst, sizeof dst) != 0 && errno != EINPROGRESS) {
 		note_error("connect: %s", strerror(errno));
 		close(fd);
@@ -421,7 +266,7 @@ finish_conn(struct conn *c, int by_us)
 		else {
 			dropped++;
 			note_error("stream %d closed by the server after %lld ms (status %d)",
-			    c->idx, mono_ms() - c->opened_ms, c->status);
+			    c->idx, load_mono_ms() - c->opened_ms, c->status);
 		}
 	} else {
 		inflight--;
@@ -434,7 +279,7 @@ finish_conn(struct conn *c, int by_us)
 static void
 stream_live(struct conn *c)
 {
-	long long now = mono_ms();
+	long long now = load_mono_ms();
 
 	c->live = 1;
 	inflight--;
@@ -490,30 +335,14 @@ json_str(const char *s, const char *key, int from_end, char *out, size_t n)
 	return 0;
 }
 
-/* "2026-12-01T10:00:00.000Z" -> ms since the epoch, or -1 */
-static long long
-iso_ms(const char *s)
-{
-	struct tm tm;
-	int ms = 0, nf = 0;
-
-	memset(&tm, 0, sizeof tm);
-	if (sscanf(s, "%d-%d-%dT%d:%d:%d.%3d%n", &tm.tm_year, &tm.tm_mon, &tm.tm_mday,
-	    &tm.tm_hour, &tm.tm_min, &tm.tm_sec, &ms, &nf) < 7)
-		return -1;
-	tm.tm_year -= 1900;
-	tm.tm_mon -= 1;
-	return (long long)timegm(&tm) * 1000 + ms;
-}
-
 static void
 add_delivery(int seq, int stream, long long recv_us)
 {
 	if (nlat == lat_cap) {
 		lat_cap = lat_cap ? lat_cap * 2 : 65536;
-		del_seq = xrealloc(del_seq, lat_cap * sizeof *del_seq);
-		del_us = xrealloc(del_us, lat_cap * sizeof *del_us);
-		del_stream = xrealloc(del_stream, lat_cap * sizeof *del_stream);
+		del_seq = load_xrealloc(del_seq, lat_cap * sizeof *del_seq);
+		del_us = load_xrealloc(del_us, lat_cap * sizeof *del_us);
+		del_stream = load_xrealloc(del_stream, lat_cap * sizeof *del_stream);
 	}
 	del_seq[nlat] = seq;
 	del_us[nlat] = recv_us;
@@ -538,22 +367,17 @@ on_created(struct conn *c, const char *json, long long now_us)
 		foreign_created++;
 		return;
 	}
-	if (c->seen == NULL && (c->seen = calloc((size_t)opt.creates / 8 + 1, 1)) == NULL) {
-		fprintf(stderr, "sse_load: out of memory\n");
-		exit(1);
-	}
-	if (c->seen[seq / 8] & (1u << (seq % 8))) {
+	if (load_seen_mark(&c->seen, opt.creates, seq)) {
 		duplicates++;
 		return;
 	}
-	c->seen[seq / 8] |= (unsigned char)(1u << (seq % 8));
 	/* concurrent POSTs may commit in another order than they were sent */
 	if (seq < c->last_seq)
 		out_of_seq++;
 	else
 		c->last_seq = seq;
 	c->ncreated++;
-	if (json_str(json, "timestamp", 1, ts, sizeof ts) != 0 || (tms = iso_ms(ts)) < 0) {
+	if (json_str(json, "timestamp", 1, ts, sizeof ts) != 0 || (tms = load_iso_ms(ts)) < 0) {
 		bad_ts++;
 		return;
 	}
@@ -621,7 +445,7 @@ body_bytes(struct conn *c, const char *p, size_t n, long long now_us)
 
 		if (c->lb_len + take + 1 > c->lb_cap) {
 			c->lb_cap = (c->lb_len + take + 1) * 2;
-			c->lb = xrealloc(c->lb, c->lb_cap);
+			c->lb = load_xrealloc(c->lb, c->lb_cap);
 		}
 		memcpy(c->lb + c->lb_len, p, take);
 		c->lb_len += take;
@@ -749,14 +573,14 @@ on_readable(struct conn *c)
 			return;
 		}
 		bytes_in += got;
-		now_us = real_us();
+		now_us = load_real_us();
 		if (c->state == S_HEAD) {
 			size_t room = (size_t)got, off;
 			int hl;
 
 			if (c->lb_len + room + 1 > c->lb_cap) {
 				c->lb_cap = (c->lb_len + room + 1) * 2;
-				c->lb = xrealloc(c->lb, c->lb_cap);
+				c->lb = load_xrealloc(c->lb, c->lb_cap);
 			}
 			memcpy(c->lb + c->lb_len, buf, room);
 			c->lb_len += room;
@@ -771,7 +595,7 @@ on_readable(struct conn *c)
 			/* what followed the headers is body */
 			off = c->lb_len - (size_t)hl;
 			{
-				char *rest = xrealloc(NULL, off + 1);
+				char *rest = load_xrealloc(NULL, off + 1);
 
 				memcpy(rest, c->lb + hl, off);
 				c->lb_len = 0;
@@ -836,7 +660,7 @@ open_stream(int i)
 	struct conn *c = &streams[i];
 	const char *tok = tokens[(size_t)i % ntokens];
 	size_t cap = strlen(tok) + strlen(opt.path) + 256;
-	char *r = xrealloc(NULL, cap);
+	char *r = load_xrealloc(NULL, cap);
 
 	c->kind = K_STREAM;
 	c->idx = i;
@@ -868,7 +692,7 @@ start_external(int seq)
 
 	snprintf(arg, sizeof arg, "%d", seq);
 	posts_sent++;
-	post_sent_rt[seq] = real_us();
+	post_sent_rt[seq] = load_real_us();
 	if ((pid = fork()) == 0) {
 		execl(opt.create_cmd, opt.create_cmd, arg, (char *)NULL);
 		_exit(127);
@@ -913,7 +737,7 @@ start_post(int seq)
 	blen = snprintf(body, sizeof body, "{\"title\":\"%s%d\",\"category\":\"plumbing\","
 	    "\"buildingId\":\"%s\",\"description\":\"sse_load\"}", TITLE_PREFIX, seq, opt.building);
 	cap = strlen(opt.post_token) + (size_t)blen + 256;
-	r = xrealloc(NULL, cap);
+	r = load_xrealloc(NULL, cap);
 	c->kind = K_POST;
 	c->idx = seq;
 	c->req_len = (size_t)snprintf(r, cap, "POST /api/issues HTTP/1.1\r\nHost: 127.0.0.1:%d\r\n"
@@ -921,7 +745,7 @@ start_post(int seq)
 	    "Content-Length: %d\r\nConnection: close\r\n\r\n%s", opt.port, opt.post_token, blen, body);
 	c->req = r;
 	posts_sent++;
-	post_sent_rt[seq] = real_us();
+	post_sent_rt[seq] = load_real_us();
 	if (start_conn(c) != 0) {
 		posts_done++;
 		posts_failed++;
@@ -930,43 +754,17 @@ start_post(int seq)
 
 /* ---- summary ---- */
 
-static int
-cmp_d(const void *a, const void *b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
-
-	return x < y ? -1 : x > y;
-}
-
-static double
-pct(const double *v, size_t n, double p)
-{
-	size_t k;
-
-	if (n == 0)
-		return 0;
-	k = (size_t)(p * (double)n + 0.999999);
-	if (k < 1)
-		k = 1;
-	if (k > n)
-		k = n;
-	return v[k - 1];
-}
-
 static void
 print_dist(const char *name, double *v, size_t n)
 {
-	size_t m = 0;
-
 	/* the 201 figures lack a value when the POST's answer was not seen */
-	for (size_t i = 0; i < n; i++)
-		if (!isnan(v[i]))
-			v[m++] = v[i];
+	size_t m = load_sort_known(v, n);
+
 	if (m == 0)
 		return;
-	qsort(v, m, sizeof *v, cmp_d);
-	printf("%s n=%zu min=%.1f p50=%.1f p90=%.1f p99=%.1f p999=%.1f max=%.1f\n", name, m,
-	    v[0], pct(v, m, 0.50), pct(v, m, 0.90), pct(v, m, 0.99), pct(v, m, 0.999), v[m - 1]);
+	printf("%s n=%zu min=%.1f p50=%.1f p90=%.1f p99=%.1f p999=%.1f max=%.1f\n", name, m, v[0],
+	    load_pct(v, m, 0.50), load_pct(v, m, 0.90), load_pct(v, m, 0.99), load_pct(v, m, 0.999),
+	    v[m - 1]);
 }
 
 static void
@@ -981,19 +779,6 @@ usage(void)
 	exit(2);
 }
 
-static int
-num(const char *s, int lo, int hi)
-{
-	char *end;
-	long v = strtol(s, &end, 10);
-
-	if (*s == '\0' || *end != '\0' || v < lo || v > hi) {
-		fprintf(stderr, "sse_load: %s: expected %d..%d\n", s, lo, hi);
-		exit(2);
-	}
-	return (int)v;
-}
-
 int
 main(int argc, char **argv)
 {
@@ -1004,25 +789,26 @@ main(int argc, char **argv)
 	struct epoll_event evs[512];
 	struct rlimit rl;
 
+	load_util_init("sse_load");
 	while ((ch = getopt(argc, argv, "p:t:n:c:H:k:i:j:a:b:w:d:E:P:L:s:r:u:o:S:")) != -1) {
 		switch (ch) {
-		case 'p': opt.port = num(optarg, 1, 65535); break;
+		case 'p': opt.port = load_opt_int(optarg, 1, 65535); break;
 		case 't': opt.tokens_file = optarg; break;
-		case 'n': opt.n = num(optarg, 0, MAX_STREAMS); break;
-		case 'c': opt.conc = num(optarg, 1, MAX_STREAMS); break;
-		case 'H': opt.hold_s = num(optarg, 0, 3600); break;
-		case 'k': opt.creates = num(optarg, 0, MAX_CREATES); break;
-		case 'i': opt.interval_ms = num(optarg, 1, 60000); break;
-		case 'j': opt.jitter_ms = num(optarg, 0, 60000); break;
+		case 'n': opt.n = load_opt_int(optarg, 0, MAX_STREAMS); break;
+		case 'c': opt.conc = load_opt_int(optarg, 1, MAX_STREAMS); break;
+		case 'H': opt.hold_s = load_opt_int(optarg, 0, 3600); break;
+		case 'k': opt.creates = load_opt_int(optarg, 0, MAX_CREATES); break;
+		case 'i': opt.interval_ms = load_opt_int(optarg, 1, 60000); break;
+		case 'j': opt.jitter_ms = load_opt_int(optarg, 0, 60000); break;
 		case 'a': opt.post_token = optarg; break;
 		case 'b': opt.building = optarg; break;
 		case 'E': opt.create_cmd = optarg; break;
-		case 'w': opt.wait_s = num(optarg, 0, 3600); break;
-		case 'd': opt.deadline_s = num(optarg, 1, 7200); break;
-		case 'P': opt.api_pid = num(optarg, 1, INT_MAX); break;
-		case 'L': opt.web_pid = num(optarg, 1, INT_MAX); break;
-		case 's': opt.step = num(optarg, 0, MAX_STREAMS); break;
-		case 'r': opt.close_rate = num(optarg, 0, 1000000); break;
+		case 'w': opt.wait_s = load_opt_int(optarg, 0, 3600); break;
+		case 'd': opt.deadline_s = load_opt_int(optarg, 1, 7200); break;
+		case 'P': opt.api_pid = load_opt_int(optarg, 1, INT_MAX); break;
+		case 'L': opt.web_pid = load_opt_int(optarg, 1, INT_MAX); break;
+		case 's': opt.step = load_opt_int(optarg, 0, MAX_STREAMS); break;
+		case 'r': opt.close_rate = load_opt_int(optarg, 0, 1000000); break;
 		case 'u': opt.path = optarg; break;
 		case 'o': opt.out_file = optarg; break;
 		case 'S': opt.smaps_file = optarg; break;
@@ -1034,8 +820,7 @@ main(int argc, char **argv)
 	    opt.path[0] != '/')
 		usage();
 	signal(SIGPIPE, SIG_IGN);
-	t0_ms = mono_ms();
-	load_tokens();
+	tokens = load_tokens(opt.tokens_file, 0, &ntokens);
 	/* file descriptors: one per stream plus a few */
 	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < (rlim_t)opt.n + 64) {
 		rl.rlim_cur = rl.rlim_max < (rlim_t)opt.n + 64 ? rl.rlim_max : (rlim_t)opt.n + 64;
@@ -1072,16 +857,16 @@ main(int argc, char **argv)
 	    opt.conc, opt.hold_s, opt.creates, opt.interval_ms, opt.jitter_ms,
 	    opt.create_cmd ? "command" : "POST", opt.wait_s, opt.deadline_s, opt.port, opt.path);
 	sample("before");
-	deadline = t0_ms + (long long)opt.deadline_s * 1000;
+	deadline = load_t0_ms() + (long long)opt.deadline_s * 1000;
 	memset(phase_t, 0, sizeof phase_t);
-	phase_t[PH_OPEN] = mono_ms();
+	phase_t[PH_OPEN] = load_mono_ms();
 
 	while (ph != PH_DONE) {
-		long long now = mono_ms();
+		long long now = load_mono_ms();
 		int timeout = 50, got;
 
 		if (now >= deadline && ph != PH_CLOSE) {
-			say("deadline (%d s) reached in phase %d", opt.deadline_s, (int)ph);
+			load_say("deadline (%d s) reached in phase %d", opt.deadline_s, (int)ph);
 			timed_out = 1;
 			ph = PH_CLOSE;
 			phase_t[PH_CLOSE] = now;
@@ -1092,7 +877,7 @@ main(int argc, char **argv)
 				open_stream(next_open++);
 			if (next_open == opt.n && inflight == 0) {
 				sample("open");
-				say("open: %d held, %d failed; first %lld ms, last %lld ms to open",
+				load_say("open: %d held, %d failed; first %lld ms, last %lld ms to open",
 				    live_now, failed_open, open_first_ms, open_last_ms);
 				ph = PH_HOLD;
 				phase_t[PH_HOLD] = now;
@@ -1102,7 +887,7 @@ main(int argc, char **argv)
 		case PH_HOLD:
 			if (now >= hold_until) {
 				sample("hold");
-				say("hold: %d held after %d s (%d dropped)", live_now, opt.hold_s, dropped);
+				load_say("hold: %d held after %d s (%d dropped)", live_now, opt.hold_s, dropped);
 				ph = opt.creates > 0 ? PH_CREATE : PH_CLOSE;
 				phase_t[ph] = now;
 				next_create = now;
@@ -1121,7 +906,7 @@ main(int argc, char **argv)
 			if (opt.create_cmd != NULL)
 				reap_external();
 			if (created_started == opt.creates && posts_done == opt.creates) {
-				say("creates: %d sent, %d answered 201", posts_sent, posts_sent - posts_failed);
+				load_say("creates: %d sent, %d answered 201", posts_sent, posts_sent - posts_failed);
 				ph = PH_WAIT;
 				phase_t[PH_WAIT] = now;
 				wait_until = now + (long long)opt.wait_s * 1000;
@@ -1141,7 +926,7 @@ main(int argc, char **argv)
 				if (all)
 					complete = 1;
 				if (all || now >= wait_until) {
-					say("deliveries: %zu (%s)", nlat, all ? "every stream has every issue" :
+					load_say("deliveries: %zu (%s)", nlat, all ? "every stream has every issue" :
 					    "wait ran out");
 					ph = PH_CLOSE;
 					phase_t[PH_CLOSE] = now;
@@ -1254,11 +1039,11 @@ main(int argc, char **argv)
 		}
 		if (nlat > 0) {
 			/* per issue: when the last stream got it, after its timestamp */
-			double *spread = xrealloc(NULL, (size_t)opt.creates * sizeof *spread);
+			double *spread = load_xrealloc(NULL, (size_t)opt.creates * sizeof *spread);
 			size_t ns = 0;
 
-			double *lts = xrealloc(NULL, nlat * sizeof *lts);
-			double *l201 = xrealloc(NULL, nlat * sizeof *l201);
+			double *lts = load_xrealloc(NULL, nlat * sizeof *lts);
+			double *l201 = load_xrealloc(NULL, nlat * sizeof *l201);
 
 			for (size_t i = 0; i < nlat; i++) {
 				int q = del_seq[i];

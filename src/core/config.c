@@ -76,6 +76,8 @@ static const struct key keys[] = {
 	  "Engine.IO ping interval in milliseconds"),
 	L("relay.ping_timeout_ms", 20000, 1000, 600000, relay_ping_timeout_ms,
 	  "Engine.IO ping timeout in milliseconds"),
+	L("relay.tail_poll_ms", 25, 10, 60000, relay_tail_poll_ms,
+	  "milliseconds between the relay's polls of the events table"),
 	L("http.max_body_bytes", 1048576, 1024, 100000000, http_max_body_bytes,
 	  "largest request body in bytes"),
 	{ "log.level", T_STR, "info", 0, 0, "error|warn|info|debug", 0, 0,

@@ -32,6 +32,7 @@ struct ciis_conf {
 	long relay_recovery_seconds;	/* [120] */
 	long relay_ping_interval_ms;	/* [25000] */
 	long relay_ping_timeout_ms;	/* [20000] */
+	long relay_tail_poll_ms;	/* [25] */
 	long http_max_body_bytes;	/* [1048576] */
 	char *log_level;		/* [info] */
 	char *path;			/* the file read, NULL when none */

@@ -3,8 +3,6 @@
 
 #include "core/clock.h"
 
-#define LIST_MAX 200
-
 static const char SQL_ONLINE[] =
     "SELECT user_id, MAX(name), MAX(status = 'online'),"
     " FLOOR(UNIX_TIMESTAMP(MAX(seen_at)) * 1000)"
@@ -38,10 +36,6 @@ ciis_presence_online(struct ciis_db *db, const char *org, int64_t after, int lim
 
 	*items = NULL;
 	*next = 0;
-	if (limit < 1)
-		limit = 1;
-	if (limit > LIST_MAX)
-		limit = LIST_MAX;
 	p[1] = CIIS_PI64((int64_t)limit + 1);	/* one more: is there another page? */
 	if (ciis_db_query(db, SQL_ONLINE, p, 3, &rows, err) != 0)
 		return -1;

@@ -28,6 +28,7 @@ struct ciis_tail {
 	void *on_publish_arg;
 	struct ciis_tail_stats stats;	/* under lock */
 	int64_t hole_since;		/* tailer thread only: when a hole first stopped it */
+	long poll_ms;			/* atomic: conf's tail.poll_ms, or the owner's */
 };
 
 /* Sleep up to ms unless kicked or stopping. */
@@ -165,8 +166,11 @@ tail_thread(void *arg)
 		if (db != NULL)
 			run_chore(t, db, &next_chore);
 		ciis_db_pool_put(pool, db);
-		if (n < BATCH)
-			nap(t, n < 0 ? t->conf->tail_poll_ms * 5 : t->conf->tail_poll_ms);
+		if (n < BATCH) {
+			long ms = __atomic_load_n(&t->poll_ms, __ATOMIC_RELAXED);
+
+			nap(t, n < 0 ? ms * 5 : ms);
+		}
 	}
 	/* one last chore: the process's final bookkeeping */
 	if (t->chore != NULL && (db = ciis_db_pool_get(pool, &err)) != NULL) {
@@ -185,6 +189,7 @@ ciis_tail_start(const struct ciis_conf *conf, ciis_tail_chore *chore, void *arg,
 	pthread_condattr_t ca;
 
 	t->conf = conf;
+	t->poll_ms = conf->tail_poll_ms;
 	t->ring = ciis_ring_new(RING_SLOTS, 0);
 	t->chore = chore;
 	t->chore_arg = arg;
@@ -226,6 +231,12 @@ ciis_tail_on_publish(struct ciis_tail *t, ciis_tail_publish_fn *fn, void *arg)
 	t->on_publish = fn;
 	t->on_publish_arg = arg;
 	pthread_mutex_unlock(&t->lock);
+}
+
+void
+ciis_tail_set_poll_ms(struct ciis_tail *t, long ms)
+{
+	__atomic_store_n(&t->poll_ms, ms, __ATOMIC_RELAXED);
 }
 
 void

@@ -36,6 +36,8 @@ struct ciis_tail *ciis_tail_start(const struct ciis_conf *conf, ciis_tail_chore 
 void ciis_tail_stop(struct ciis_tail *t);
 /* Set (or with fn NULL clear) the publish hook; any thread, any time. */
 void ciis_tail_on_publish(struct ciis_tail *t, ciis_tail_publish_fn *fn, void *arg);
+/* Poll every ms from the next nap on, instead of tail.poll_ms; any thread. */
+void ciis_tail_set_poll_ms(struct ciis_tail *t, long ms);
 /* Read now instead of at the next poll; never blocks. */
 void ciis_tail_kick(void *t);
 struct ciis_ring *ciis_tail_ring(struct ciis_tail *t);

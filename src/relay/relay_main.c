@@ -111,6 +111,7 @@ reload(struct relay_main *rm)
 		free(rm->reloaded);
 	}
 	rm->reloaded = c;
+	ciis_tail_set_poll_ms(rm->tail, c->relay_tail_poll_ms);
 	if (ciis_log_level_parse(c->log_level) >= 0)
 		ciis_log_set_level((enum ciis_log_level)ciis_log_level_parse(c->log_level));
 	ciis_log(CIIS_LOG_INFO, "relay: configuration and keys reloaded");
@@ -189,6 +190,9 @@ serve(struct relay_main *rm, const char *listen)
 		fprintf(stderr, "ciis-relay: cannot start a thread\n");
 		goto out;
 	}
+	/* one process holds every socket: polling more often than ciis-api's
+	 * processes costs little and is most of the commit-to-delivery time */
+	ciis_tail_set_poll_ms(rm->tail, rm->conf.relay_tail_poll_ms);
 	ciis_tail_on_publish(rm->tail, relay_hub_published, &rm->hub);
 	/* presence events the worker commits reach our own loop at once */
 	ciis_event_set_commit_hook(ciis_tail_kick, rm->tail);

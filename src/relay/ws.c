@@ -33,6 +33,7 @@ struct ws_conn {
 	struct loop_timer ping;
 	int dead, eof, kicked, lingering, slow;
 	int heard;			/* a frame came since our last ping */
+	int in_recv;			/* inside wslay_event_recv(): send later */
 	uint16_t close_code;		/* a close waiting for the queued messages */
 };
 
@@ -257,6 +258,17 @@ update(struct ws_conn *ws)
 	loop_io_mod(ws->loop, &ws->io, ev);
 }
 
+static int
+receive(struct ws_conn *ws)
+{
+	int rc;
+
+	ws->in_recv = 1;
+	rc = wslay_event_recv(ws->ctx);
+	ws->in_recv = 0;
+	return rc;
+}
+
 static void
 on_io(struct loop_io *io, uint32_t events)
 {
@@ -266,8 +278,7 @@ on_io(struct loop_io *io, uint32_t events)
 		drain_linger(ws);
 		return;
 	}
-	if ((events & (EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR)) &&
-	    wslay_event_recv(ws->ctx) != 0) {
+	if ((events & (EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR)) && receive(ws) != 0) {
 		die(ws);
 		return;
 	}
@@ -286,7 +297,7 @@ pump(void *arg)
 	ws->kicked = 0;
 	if (ws->dead || ws->lingering)
 		return;
-	if (ws->early_off < ws->early.len && wslay_event_recv(ws->ctx) != 0) {
+	if (ws->early_off < ws->early.len && receive(ws) != 0) {
 		die(ws);
 		return;
 	}
@@ -427,6 +438,11 @@ ws_send(struct ws_conn *ws, int binary, const void *data, size_t len)
 	}
 	if (wslay_event_queue_msg(ws->ctx, &m) != 0)
 		return -1;
+	/* out at once, unless we are inside wslay (an answer to what it is
+	 * reading): the first member of a large room does not wait for the
+	 * last one's message to be built, and wslay's copy is freed here */
+	if (!ws->in_recv)
+		write_now(ws);
 	kick(ws);
 	return 0;
 }

@@ -73,7 +73,8 @@ static const char *const default_lines[] = {
 	"relay.max_connections_per_user = 5", "relay.events_per_minute = 100",
 	"relay.max_payload_bytes = 65536", "relay.send_queue_bytes = 1048576",
 	"relay.recovery_seconds = 120", "relay.ping_interval_ms = 25000",
-	"relay.ping_timeout_ms = 20000", "http.max_body_bytes = 1048576", "log.level = info",
+	"relay.ping_timeout_ms = 20000", "relay.tail_poll_ms = 25", "http.max_body_bytes = 1048576",
+	"log.level = info",
 };
 
 START_TEST(test_default_dump)
@@ -299,6 +300,7 @@ static const struct {
 	{ "CIIS_DB_PORT", "4000", "db.port = 4000" },
 	{ "CIIS_SSE_MAX_STREAMS_PER_USER", "9", "sse.max_streams_per_user = 9" },
 	{ "CIIS_RELAY_PING_TIMEOUT_MS", "5000", "relay.ping_timeout_ms = 5000" },
+	{ "CIIS_RELAY_TAIL_POLL_MS", "40", "relay.tail_poll_ms = 40" },
 	{ "CIIS_LOG_LEVEL", "warn", "log.level = warn" },
 	{ "CIIS_JWT_ISSUER", "", "jwt.issuer =" },
 	{ "CIIS_JWT_ISSUER", "env-issuer", "jwt.issuer = env-issuer" },
