@@ -1,5 +1,10 @@
-/* wslay under our loop.  Every send is batched to the end of the loop round
- * (kick), so that no callback of ours runs inside a caller's ws_send(). */
+/* WebSocket on wslay's frame layer under our loop.  wslay parses and
+ * unmasks frame headers and writes ours; messages, control frames, the
+ * closing handshake and the send queue are here.  (wslay's event layer would
+ * do those too, but it holds a 4 KiB output buffer per connection that its
+ * send path never uses — half of what an idle connection costs.)  A frame's
+ * header and payload leave in one sendmsg(), and a message is sent as soon
+ * as ws_send() queues it; only what the kernel refuses waits for EPOLLOUT. */
 #include "relay/ws.h"
 
 #include <errno.h>
@@ -9,6 +14,7 @@
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/socket.h>
+#include <sys/uio.h>
 #include <unistd.h>
 #include <wslay/wslay.h>
 
@@ -16,12 +22,33 @@
 #include "core/log.h"
 #include "core/xalloc.h"
 
+/* RFC 6455 §7.4.1 close codes we send */
+enum {
+	WS_PROTOCOL_ERROR = 1002,
+	WS_INVALID_DATA = 1007,
+	WS_POLICY_VIOLATION = 1008,
+	WS_TOO_BIG = 1009,
+};
+
+/* A frame waiting to be sent, payload and all. */
+struct ws_out {
+	struct ws_out *next;
+	size_t len;
+	uint8_t opcode;
+	unsigned char data[];
+};
+
+struct ws_queue {
+	struct ws_out *head;
+	struct ws_out **tail;
+};
+
 struct ws_conn {
 	struct loop_io io;
 	struct loop *loop;		/* borrowed */
 	struct ws_set *set;		/* borrowed: lists us */
 	struct ws_conn *prev, *next;
-	wslay_event_context_ptr ctx;	/* owned */
+	wslay_frame_context_ptr frame;	/* owned */
 	struct ws_config cfg;
 	const struct ws_handlers *h;	/* borrowed */
 	void *arg;
@@ -29,12 +56,28 @@ struct ws_conn {
 	size_t head_off;
 	struct ciis_buf early;		/* frames read with the HTTP request */
 	size_t early_off;
+	/* input: the frame being read, and the message it belongs to */
+	uint64_t frame_left;		/* its payload still to come */
+	uint8_t frame_opcode;
+	uint8_t frame_fin;
+	int in_frame;
+	uint8_t msg_opcode;		/* text or binary; 0: no message open */
+	struct ciis_buf msg;		/* a message that came in pieces */
+	struct ciis_buf ctl;		/* a control frame that came in pieces */
+	/* output: control frames go first, but never into a frame half sent */
+	struct ws_queue ctl_q, data_q;
+	struct ws_out *cur;		/* being sent */
+	size_t cur_off;
+	size_t queued;			/* payload bytes of data frames not yet sent */
+	uint8_t hdr[14];		/* a header that waits for its payload */
+	uint8_t hdr_len;
 	struct loop_timer timer;	/* close wait, and the linger */
 	struct loop_timer ping;
 	int dead, eof, kicked, lingering, slow;
+	int would_block, send_failed;	/* what the last recv() or send() met */
+	int read_off;			/* input is no longer read: we failed it */
+	int close_queued, close_sent, close_recv;
 	int heard;			/* a frame came since our last ping */
-	int in_recv;			/* inside wslay_event_recv(): send later */
-	uint16_t close_code;		/* a close waiting for the queued messages */
 };
 
 static const char ws_guid[] = "258EAFA5-E914-47DA-95CA-C5AB0DC85B11";
@@ -66,14 +109,67 @@ ws_check(const struct http_req *req)
 	return 0;
 }
 
+/* ---- the send queue ---- */
+
+static void
+queue_init(struct ws_queue *q)
+{
+	q->head = NULL;
+	q->tail = &q->head;
+}
+
+static void
+queue_push(struct ws_queue *q, uint8_t opcode, const void *data, size_t len)
+{
+	struct ws_out *o = ciis_xmalloc(sizeof *o + len);
+
+	o->next = NULL;
+	o->len = len;
+	o->opcode = opcode;
+	if (len > 0)
+		memcpy(o->data, data, len);
+	*q->tail = o;
+	q->tail = &o->next;
+}
+
+static struct ws_out *
+queue_pop(struct ws_queue *q)
+{
+	struct ws_out *o = q->head;
+
+	if (o != NULL && (q->head = o->next) == NULL)
+		q->tail = &q->head;
+	return o;
+}
+
+static void
+queue_clear(struct ws_queue *q)
+{
+	struct ws_out *o;
+
+	while ((o = queue_pop(q)) != NULL)
+		free(o);
+}
+
+static int
+is_data(uint8_t opcode)
+{
+	return opcode == WSLAY_TEXT_FRAME || opcode == WSLAY_BINARY_FRAME;
+}
+
 static void
 ws_free(void *arg)
 {
 	struct ws_conn *ws = arg;
 
-	wslay_event_context_free(ws->ctx);
+	wslay_frame_context_free(ws->frame);
+	queue_clear(&ws->ctl_q);
+	queue_clear(&ws->data_q);
+	free(ws->cur);
 	ciis_buf_cleanup(&ws->head);
 	ciis_buf_cleanup(&ws->early);
+	ciis_buf_cleanup(&ws->msg);
+	ciis_buf_cleanup(&ws->ctl);
 	free(ws);
 }
 
@@ -135,12 +231,15 @@ drain_linger(struct ws_conn *ws)
 		die(ws);
 }
 
+/* wslay's input: what came with the HTTP request first, then the socket.
+ * -1 is all wslay hears of EAGAIN, EOF and errors alike; we tell them apart. */
 static ssize_t
-recv_cb(wslay_event_context_ptr ctx, uint8_t *buf, size_t len, int flags, void *ud)
+recv_cb(uint8_t *buf, size_t len, int flags, void *ud)
 {
 	struct ws_conn *ws = ud;
 	ssize_t n;
 
+	(void)flags;
 	if (ws->early_off < ws->early.len) {
 		n = (ssize_t)(ws->early.len - ws->early_off < len ? ws->early.len - ws->early_off : len);
 		memcpy(buf, ws->early.data + ws->early_off, (size_t)n);
@@ -150,50 +249,298 @@ recv_cb(wslay_event_context_ptr ctx, uint8_t *buf, size_t len, int flags, void *
 	do
 		n = recv(ws->io.fd, buf, len, 0);
 	while (n < 0 && errno == EINTR);
-	if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
-		wslay_event_set_error(ctx, WSLAY_ERR_WOULDBLOCK);
-		return -1;
-	}
-	if (n <= 0) {
+	if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+		ws->would_block = 1;
+	else if (n <= 0)
 		ws->eof = 1;
-		wslay_event_set_error(ctx, WSLAY_ERR_CALLBACK_FAILURE);
-		return -1;
-	}
-	return n;
+	return n > 0 ? n : -1;
 }
 
+/* wslay's output.  A header with a payload to follow (WSLAY_MSG_MORE) is
+ * kept and leaves with the payload in one sendmsg(); whatever the kernel
+ * refuses of either is sent from where it stopped on the next call. */
 static ssize_t
-send_cb(wslay_event_context_ptr ctx, const uint8_t *data, size_t len, int flags, void *ud)
+send_cb(const uint8_t *data, size_t len, int flags, void *ud)
 {
 	struct ws_conn *ws = ud;
+	struct iovec iov[2] = { { ws->hdr, ws->hdr_len }, { (void *)data, len } };
+	struct msghdr mh = { .msg_iov = ws->hdr_len > 0 ? iov : iov + 1,
+			     .msg_iovlen = ws->hdr_len > 0 ? 2 : 1 };
 	ssize_t n;
 
+	if ((flags & WSLAY_MSG_MORE) && ws->hdr_len == 0 && len <= sizeof ws->hdr) {
+		memcpy(ws->hdr, data, len);
+		ws->hdr_len = (uint8_t)len;
+		return (ssize_t)len;
+	}
 	do
-		n = send(ws->io.fd, data, len, MSG_NOSIGNAL);
+		n = sendmsg(ws->io.fd, &mh, MSG_NOSIGNAL);
 	while (n < 0 && errno == EINTR);
 	if (n < 0) {
-		wslay_event_set_error(ctx, errno == EAGAIN || errno == EWOULDBLOCK
-			? WSLAY_ERR_WOULDBLOCK : WSLAY_ERR_CALLBACK_FAILURE);
+		if (errno != EAGAIN && errno != EWOULDBLOCK)
+			ws->send_failed = 1;
 		return -1;
 	}
-	return n;
+	if ((size_t)n < ws->hdr_len) {
+		memmove(ws->hdr, ws->hdr + n, ws->hdr_len - (size_t)n);
+		ws->hdr_len -= (uint8_t)n;
+		return -1;
+	}
+	n -= ws->hdr_len;
+	ws->hdr_len = 0;
+	return n > 0 ? n : -1;
+}
+
+static int
+want_read(const struct ws_conn *ws)
+{
+	return !ws->close_recv && !ws->read_off;
+}
+
+static int
+want_write(const struct ws_conn *ws)
+{
+	return !ws->close_sent &&
+	    (ws->cur != NULL || ws->ctl_q.head != NULL || ws->data_q.head != NULL);
+}
+
+/* A frame is out: after a close frame, nothing else is sent. */
+static void
+sent(struct ws_conn *ws)
+{
+	struct ws_out *o = ws->cur;
+
+	ws->cur = NULL;
+	if (is_data(o->opcode))
+		ws->queued -= o->len;
+	if (o->opcode == WSLAY_CONNECTION_CLOSE) {
+		ws->close_sent = 1;
+		queue_clear(&ws->ctl_q);
+		queue_clear(&ws->data_q);
+		ws->queued = 0;
+	}
+	free(o);
+}
+
+/* Send until the queues are empty or the kernel takes no more; -1 when the
+ * connection failed. */
+static int
+send_queued(struct ws_conn *ws)
+{
+	while (!ws->close_sent) {
+		struct wslay_frame_iocb out = { .fin = 1 };
+		ssize_t n;
+
+		if (ws->cur == NULL) {
+			if ((ws->cur = queue_pop(&ws->ctl_q)) == NULL &&
+			    (ws->cur = queue_pop(&ws->data_q)) == NULL)
+				return 0;
+			ws->cur_off = 0;
+		}
+		out.opcode = ws->cur->opcode;
+		out.payload_length = ws->cur->len;
+		out.data = ws->cur->data + ws->cur_off;
+		out.data_length = ws->cur->len - ws->cur_off;
+		n = wslay_frame_send(ws->frame, &out);
+		if (n == WSLAY_ERR_WANT_WRITE)
+			return ws->send_failed ? -1 : 0;
+		if (n < 0)
+			return -1;
+		ws->cur_off += (size_t)n;
+		if (ws->cur_off == ws->cur->len)
+			sent(ws);
+	}
+	return 0;
 }
 
 static void
-on_msg(wslay_event_context_ptr ctx, const struct wslay_event_on_msg_recv_arg *m, void *ud)
+push_close(struct ws_queue *q, uint16_t code, const char *reason, size_t len)
 {
-	struct ws_conn *ws = ud;
-	int binary = m->opcode == WSLAY_BINARY_FRAME;
+	unsigned char p[125];
 
-	ws->heard = 1;
-	if (ws->dead || ws->h == NULL || (m->opcode != WSLAY_TEXT_FRAME && !binary))
-		return;		/* control frames: wslay answers them */
-	if (!binary && ciis_utf8_len((const char *)m->msg, m->msg_length) < 0) {
-		wslay_event_queue_close(ctx, WSLAY_CODE_INVALID_FRAME_PAYLOAD_DATA, NULL, 0);
+	if (code == 0) {
+		queue_push(q, WSLAY_CONNECTION_CLOSE, NULL, 0);
 		return;
 	}
-	/* an empty message comes as NULL: hand on "" so nobody memcpy()s NULL */
-	ws->h->on_message(ws, binary, m->msg ? (const char *)m->msg : "", m->msg_length, ws->arg);
+	p[0] = (unsigned char)(code >> 8);
+	p[1] = (unsigned char)code;
+	len = len < sizeof p - 2 ? len : sizeof p - 2;
+	if (len > 0)
+		memcpy(p + 2, reason, len);
+	queue_push(q, WSLAY_CONNECTION_CLOSE, p, 2 + len);
+}
+
+static void kick(struct ws_conn *ws);
+
+/* The peer broke the protocol: close with `code` ahead of anything queued,
+ * read no more, and give it close_wait_ms to take the close. */
+static void
+fail(struct ws_conn *ws, uint16_t code)
+{
+	ws->read_off = 1;
+	if (ws->close_queued)
+		return;
+	ws->close_queued = 1;
+	push_close(&ws->ctl_q, code, NULL, 0);
+	loop_timer_arm(ws->loop, &ws->timer, ws->cfg.close_wait_ms);
+	kick(ws);
+}
+
+static int
+valid_close_code(unsigned code)
+{
+	return (code >= 1000 && code <= 1003) || (code >= 1007 && code <= 1014) ||
+	    (code >= 3000 && code <= 4999);
+}
+
+/* The peer's close: answered with its own code (none if it gave none). */
+static void
+on_peer_close(struct ws_conn *ws, const unsigned char *p, size_t len)
+{
+	unsigned code = len >= 2 ? (unsigned)p[0] << 8 | p[1] : 0;
+
+	ws->close_recv = 1;
+	if (len == 1 || (len >= 2 && (!valid_close_code(code) ||
+	    ciis_utf8_len((const char *)p + 2, len - 2) < 0))) {
+		fail(ws, WS_PROTOCOL_ERROR);
+		return;
+	}
+	if (ws->close_queued)
+		return;		/* the answer to ours */
+	ws->close_queued = 1;
+	push_close(&ws->ctl_q, (uint16_t)code, NULL, 0);
+	kick(ws);
+}
+
+static void
+on_control(struct ws_conn *ws, uint8_t opcode, const unsigned char *p, size_t len)
+{
+	if (opcode == WSLAY_CONNECTION_CLOSE)
+		on_peer_close(ws, p, len);
+	else if (opcode == WSLAY_PING && !ws->close_queued) {
+		queue_push(&ws->ctl_q, WSLAY_PONG, p, len);
+		kick(ws);
+	}
+	/* a pong only tells us the peer is there (heard) */
+}
+
+static void
+deliver(struct ws_conn *ws, uint8_t opcode, const char *data, size_t len)
+{
+	int binary = opcode == WSLAY_BINARY_FRAME;
+
+	if (!binary && ciis_utf8_len(data, len) < 0) {
+		fail(ws, WS_INVALID_DATA);
+		return;
+	}
+	/* after our close nothing more is taken in */
+	if (ws->h != NULL && !ws->close_queued)
+		ws->h->on_message(ws, binary, data, len, ws->arg);
+}
+
+/* A frame starts: is it one the peer may send now? */
+static int
+frame_start(struct ws_conn *ws, const struct wslay_frame_iocb *in)
+{
+	uint8_t op = in->opcode;
+
+	ws->heard = 1;
+	if (!in->mask || in->rsv != 0)
+		return WS_PROTOCOL_ERROR;	/* clients mask; no extensions */
+	if (wslay_is_ctrl_frame(op)) {
+		if (op != WSLAY_CONNECTION_CLOSE && op != WSLAY_PING && op != WSLAY_PONG)
+			return WS_PROTOCOL_ERROR;
+	} else if (op == WSLAY_CONTINUATION_FRAME) {
+		if (ws->msg_opcode == 0)
+			return WS_PROTOCOL_ERROR;
+	} else if (!is_data(op) || ws->msg_opcode != 0) {
+		return WS_PROTOCOL_ERROR;
+	}
+	if (!wslay_is_ctrl_frame(op) &&
+	    in->payload_length > ws->cfg.max_message - ws->msg.len)
+		return WS_TOO_BIG;
+	if (is_data(op))
+		ws->msg_opcode = op;
+	ws->in_frame = 1;
+	ws->frame_opcode = op;
+	ws->frame_fin = in->fin;
+	ws->frame_left = in->payload_length;
+	return 0;
+}
+
+/* One piece of a frame's payload, as wslay hands it over. */
+static void
+on_chunk(struct ws_conn *ws, const struct wslay_frame_iocb *in)
+{
+	const char *p = (const char *)in->data;
+	int code;
+
+	if (!ws->in_frame && (code = frame_start(ws, in)) != 0) {
+		fail(ws, (uint16_t)code);
+		return;
+	}
+	ws->frame_left -= in->data_length;
+	if (wslay_is_ctrl_frame(ws->frame_opcode)) {
+		if (ws->frame_left > 0 || ws->ctl.len > 0)
+			ciis_buf_append(&ws->ctl, p, in->data_length);
+		if (ws->frame_left > 0)
+			return;
+		ws->in_frame = 0;
+		if (ws->ctl.len > 0)
+			on_control(ws, ws->frame_opcode, (const unsigned char *)ws->ctl.data, ws->ctl.len);
+		else
+			on_control(ws, ws->frame_opcode, (const unsigned char *)p, in->data_length);
+		ciis_buf_cleanup(&ws->ctl);
+		return;
+	}
+	/* a whole message in one piece is handed on from wslay's buffer */
+	if (ws->frame_fin && ws->frame_left == 0 && ws->msg.len == 0) {
+		uint8_t op = ws->msg_opcode;	/* a continuation's is its message's */
+
+		ws->in_frame = 0;
+		ws->msg_opcode = 0;
+		deliver(ws, op, p, in->data_length);
+		return;
+	}
+	ciis_buf_append(&ws->msg, p, in->data_length);
+	if (ws->frame_left > 0)
+		return;
+	ws->in_frame = 0;
+	if (!ws->frame_fin)
+		return;
+	{
+		uint8_t op = ws->msg_opcode;
+		struct ciis_buf m = ws->msg;
+
+		ws->msg_opcode = 0;
+		ciis_buf_init(&ws->msg);	/* an idle connection keeps no buffer */
+		deliver(ws, op, m.data != NULL ? m.data : "", m.len);
+		ciis_buf_cleanup(&m);
+	}
+}
+
+/* Read frames until the socket has no more, the peer is gone, or input is
+ * shut (a close, or a frame refused). */
+static void
+receive(struct ws_conn *ws)
+{
+	while (!ws->dead && !ws->eof && want_read(ws)) {
+		struct wslay_frame_iocb in;
+		ssize_t n;
+
+		ws->would_block = 0;
+		n = wslay_frame_recv(ws->frame, &in);
+		if (n == WSLAY_ERR_WANT_READ) {
+			if (ws->would_block)
+				return;
+			continue;	/* a short read (or EOF, which ends the loop) */
+		}
+		if (n < 0) {
+			fail(ws, WS_PROTOCOL_ERROR);
+			return;
+		}
+		on_chunk(ws, &in);
+	}
 }
 
 /* Write our 101 head; 1 when it is all out. */
@@ -214,8 +561,10 @@ write_head(struct ws_conn *ws)
 		}
 		ws->head_off += (size_t)n;
 	}
-	if (ws->head.data != NULL)
+	if (ws->head.data != NULL) {
 		ciis_buf_cleanup(&ws->head);	/* an idle connection keeps nothing extra */
+		ws->head_off = 0;
+	}
 	return 1;
 }
 
@@ -231,42 +580,23 @@ update(struct ws_conn *ws)
 	head_done = write_head(ws);
 	if (ws->dead)
 		return;
-	if (head_done && wslay_event_send(ws->ctx) != 0) {
+	if (ws->send_failed || (head_done && send_queued(ws) != 0)) {
 		die(ws);
 		return;
 	}
-	if (head_done && ws->close_code != 0 && wslay_event_get_queued_msg_count(ws->ctx) == 0) {
-		wslay_event_queue_close(ws->ctx, ws->close_code, NULL, 0);
-		ws->close_code = 0;
-		if (wslay_event_send(ws->ctx) != 0) {
-			die(ws);
-			return;
-		}
-	}
-	if (ws->eof && !wslay_event_want_write(ws->ctx)) {
+	if (ws->eof && !want_write(ws)) {
 		die(ws);	/* the peer is gone */
 		return;
 	}
-	if (!wslay_event_want_read(ws->ctx) && !wslay_event_want_write(ws->ctx)) {
+	if (!want_read(ws) && !want_write(ws)) {
 		linger(ws);	/* closing handshake done, or our close is out */
 		return;
 	}
-	if (wslay_event_want_read(ws->ctx))
+	if (want_read(ws))
 		ev |= EPOLLIN | EPOLLRDHUP;
-	if (!head_done || wslay_event_want_write(ws->ctx))
+	if (!head_done || want_write(ws))
 		ev |= EPOLLOUT;
 	loop_io_mod(ws->loop, &ws->io, ev);
-}
-
-static int
-receive(struct ws_conn *ws)
-{
-	int rc;
-
-	ws->in_recv = 1;
-	rc = wslay_event_recv(ws->ctx);
-	ws->in_recv = 0;
-	return rc;
 }
 
 static void
@@ -278,11 +608,9 @@ on_io(struct loop_io *io, uint32_t events)
 		drain_linger(ws);
 		return;
 	}
-	if ((events & (EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR)) && receive(ws) != 0) {
-		die(ws);
-		return;
-	}
-	if (ws->eof && wslay_event_want_read(ws->ctx)) {
+	if (events & (EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR))
+		receive(ws);
+	if (ws->eof && want_read(ws)) {
 		die(ws);	/* EOF without a close frame */
 		return;
 	}
@@ -297,13 +625,15 @@ pump(void *arg)
 	ws->kicked = 0;
 	if (ws->dead || ws->lingering)
 		return;
-	if (ws->early_off < ws->early.len && receive(ws) != 0) {
-		die(ws);
-		return;
-	}
+	if (ws->early_off < ws->early.len)
+		receive(ws);
 	if (ws->early_off == ws->early.len && ws->early.data != NULL) {
 		ciis_buf_cleanup(&ws->early);
 		ws->early_off = 0;
+	}
+	if (ws->eof && want_read(ws)) {
+		die(ws);
+		return;
 	}
 	update(ws);
 }
@@ -329,7 +659,6 @@ static void
 on_ping(struct loop_timer *t)
 {
 	struct ws_conn *ws = LOOP_OWNER(t, struct ws_conn, ping);
-	struct wslay_event_msg m = { WSLAY_PING, NULL, 0 };
 
 	if (!ws->heard) {
 		ciis_log(CIIS_LOG_INFO, "ws: no pong within %d ms: dropped", ws->cfg.ping_ms);
@@ -337,15 +666,16 @@ on_ping(struct loop_timer *t)
 		return;
 	}
 	ws->heard = 0;
-	if (wslay_event_queue_msg(ws->ctx, &m) == 0)
+	if (!ws->close_queued) {
+		queue_push(&ws->ctl_q, WSLAY_PING, NULL, 0);
 		kick(ws);
+	}
 	loop_timer_arm(ws->loop, &ws->ping, ws->cfg.ping_ms);
 }
 
-static const struct wslay_event_callbacks callbacks = {
+static const struct wslay_frame_callbacks callbacks = {
 	.recv_callback = recv_cb,
 	.send_callback = send_cb,
-	.on_msg_recv_callback = on_msg,
 };
 
 struct ws_conn *
@@ -371,12 +701,15 @@ ws_accept(struct ws_set *set, struct http_conn *c, const struct http_req *req,
 	ws->timer.cb = on_close_wait;
 	ws->ping.cb = on_ping;
 	ws->heard = 1;
+	queue_init(&ws->ctl_q);
+	queue_init(&ws->data_q);
+	ciis_buf_init(&ws->msg);
+	ciis_buf_init(&ws->ctl);
 	ciis_buf_init(&ws->head);
 	ciis_buf_printf(&ws->head, "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\n"
 	    "Connection: Upgrade\r\nSec-WebSocket-Accept: %s\r\n\r\n", accept);
-	if (wslay_event_context_server_init(&ws->ctx, &callbacks, ws) != 0)
-		abort();	/* WSLAY_ERR_NOMEM: as ciis_xmalloc does */
-	wslay_event_config_set_max_recv_msg_length(ws->ctx, ws->cfg.max_message);
+	if (wslay_frame_context_init(&ws->frame, &callbacks, ws) != 0)
+		abort();	/* out of memory: as ciis_xmalloc does */
 	fd = http_detach(c, &ws->early);	/* req is gone from here on */
 	if (loop_io_add(ws->loop, &ws->io, fd, EPOLLIN | EPOLLRDHUP | EPOLLOUT) != 0)
 		close(fd);	/* io.fd stays -1: the first write fails, on_close follows */
@@ -399,26 +732,25 @@ ws_set_handlers(struct ws_conn *ws, const struct ws_handlers *h, void *arg)
 static void
 write_now(struct ws_conn *ws)
 {
-	if (ws->head_off >= ws->head.len && wslay_event_want_write(ws->ctx) &&
-	    wslay_event_send(ws->ctx) != 0)
-		kick(ws);
+	if (ws->head.len == 0 && want_write(ws) && send_queued(ws) != 0)
+		ws->send_failed = 1;
 }
 
 /* The peer does not read what we send: a close 1008 "slow_consumer" goes
- * ahead of the queued messages (wslay sends control frames first) and
- * nothing more is queued; the peer sees it if it reads within close_wait_ms,
- * else the connection is dropped then.  Nobody else waits on it. */
+ * ahead of the queued messages and nothing more is queued; the peer sees it
+ * if it reads within close_wait_ms, else the connection is dropped then.
+ * Nobody else waits on it. */
 static void
 slow_consumer(struct ws_conn *ws)
 {
 	static const char reason[] = "slow_consumer";
 
 	ws->slow = 1;
-	ciis_log(CIIS_LOG_INFO, "ws: slow_consumer: %zu bytes unsent, closing",
-	    wslay_event_get_queued_msg_length(ws->ctx));
-	wslay_event_queue_close(ws->ctx, WSLAY_CODE_POLICY_VIOLATION, (const uint8_t *)reason,
-	    sizeof reason - 1);
-	ws->close_code = 0;
+	ciis_log(CIIS_LOG_INFO, "ws: slow_consumer: %zu bytes unsent, closing", ws->queued);
+	if (!ws->close_queued) {
+		ws->close_queued = 1;
+		push_close(&ws->ctl_q, WS_POLICY_VIOLATION, reason, sizeof reason - 1);
+	}
 	loop_timer_arm(ws->loop, &ws->timer, ws->cfg.close_wait_ms);
 	kick(ws);
 }
@@ -426,23 +758,19 @@ slow_consumer(struct ws_conn *ws)
 int
 ws_send(struct ws_conn *ws, int binary, const void *data, size_t len)
 {
-	struct wslay_event_msg m = { binary ? WSLAY_BINARY_FRAME : WSLAY_TEXT_FRAME, data, len };
-
-	if (ws->dead || ws->lingering || ws->slow || wslay_event_get_close_sent(ws->ctx))
+	if (ws->dead || ws->lingering || ws->slow || ws->close_queued)
 		return -1;
-	if (wslay_event_get_queued_msg_length(ws->ctx) + len > ws->cfg.max_queue)
+	if (ws->queued + len > ws->cfg.max_queue)
 		write_now(ws);
-	if (wslay_event_get_queued_msg_length(ws->ctx) + len > ws->cfg.max_queue) {
+	if (ws->queued + len > ws->cfg.max_queue) {
 		slow_consumer(ws);
 		return -1;
 	}
-	if (wslay_event_queue_msg(ws->ctx, &m) != 0)
-		return -1;
-	/* out at once, unless we are inside wslay (an answer to what it is
-	 * reading): the first member of a large room does not wait for the
-	 * last one's message to be built, and wslay's copy is freed here */
-	if (!ws->in_recv)
-		write_now(ws);
+	queue_push(&ws->data_q, binary ? WSLAY_BINARY_FRAME : WSLAY_TEXT_FRAME, data, len);
+	ws->queued += len;
+	/* out at once: the first member of a large room does not wait for the
+	 * last one's message to be built, and our copy is freed here */
+	write_now(ws);
 	kick(ws);
 	return 0;
 }
@@ -450,14 +778,11 @@ ws_send(struct ws_conn *ws, int binary, const void *data, size_t len)
 void
 ws_close(struct ws_conn *ws, uint16_t code)
 {
-	if (ws->dead || ws->lingering || ws->slow)
+	if (ws->dead || ws->lingering || ws->slow || ws->close_queued)
 		return;
-	/* wslay sends control frames first: a close queued now would overtake
-	 * the messages before it, so it waits for them (update) */
-	if (wslay_event_get_queued_msg_count(ws->ctx) > 0 || ws->head_off < ws->head.len)
-		ws->close_code = code ? code : 1000;
-	else
-		wslay_event_queue_close(ws->ctx, code, NULL, 0);
+	/* behind the messages queued before it: they are sent first */
+	ws->close_queued = 1;
+	push_close(&ws->data_q, code, NULL, 0);
 	loop_timer_arm(ws->loop, &ws->timer, ws->cfg.close_wait_ms);
 	kick(ws);
 }

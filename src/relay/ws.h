@@ -1,8 +1,10 @@
-/* WebSocket (RFC 6455) over our loop: the opening handshake is ours, framing,
- * fragmentation, control frames and close codes are wslay's.  Messages are
- * delivered whole (at most max_message bytes, else close 1009); text must be
- * UTF-8 (else 1007).  Sends are queued up to max_queue bytes; past that the
- * peer is not reading and the connection is dropped.  With cfg.ping_ms, ping
+/* WebSocket (RFC 6455) over our loop: frame headers are wslay's (its frame
+ * layer); the opening handshake, fragments, control frames, the closing
+ * handshake and close codes are ours.  Messages are delivered whole (at most
+ * max_message bytes, else close 1009); text must be UTF-8 (else 1007); any
+ * other protocol error is close 1002.  Sends are queued up to max_queue bytes
+ * (what the kernel did not take); past that the peer is not reading: close
+ * 1008 "slow_consumer", and the connection is dropped after close_wait_ms.  With cfg.ping_ms, ping
  * frames keep proxies' idle timers from cutting a quiet connection.  Our
  * side of a close ends with a lingering close (FIN, then read until the
  * peer's EOF), so that unread input does not turn it into a reset that
