@@ -16,11 +16,12 @@ static const char SQL_TAKE_IDS[] =
 static const char SQL_LAST_INSERT_ID[] = "SELECT LAST_INSERT_ID()";
 static const char SQL_INSERT[] =
     "INSERT INTO events (id, type, org_id, campus_id, building_id, issue_id,"
-    " user_id, actor_id, issue_version, payload, subject, created_at)"
-    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, FROM_UNIXTIME(? / 1000))";
+    " document_id, user_id, actor_id, issue_version, payload, subject, created_at)"
+    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, FROM_UNIXTIME(? / 1000))";
 static const char SQL_READ[] =
     "SELECT id, type, org_id, campus_id, building_id, issue_id, user_id,"
-    " actor_id, issue_version, payload, UNIX_TIMESTAMP(created_at) * 1000, subject"
+    " actor_id, issue_version, payload, UNIX_TIMESTAMP(created_at) * 1000, subject,"
+    " document_id"
     " FROM events WHERE id > ? ORDER BY id LIMIT ?";
 static const char SQL_LAST[] = "SELECT last FROM event_seq WHERE id = 1";
 static const char SQL_OLDEST[] = "SELECT MIN(id) FROM events";
@@ -66,7 +67,7 @@ insert_one(struct ciis_db *db, struct ciis_event *ev, struct ciis_err *err)
 	struct ciis_param p[] = {
 		CIIS_PI64(ev->id), CIIS_PSTR(ev->type), CIIS_PSTR(ev->org_id),
 		id_or_null(ev->campus_id), id_or_null(ev->building_id),
-		id_or_null(ev->issue_id), str_or_null(ev->user_id),
+		id_or_null(ev->issue_id), id_or_null(ev->document_id), str_or_null(ev->user_id),
 		str_or_null(ev->actor_id), id_or_null(ev->issue_version),
 		CIIS_PSTR(ciis_json_text(ev->payload)),
 		ev->subject ? CIIS_PSTR(ciis_json_text(ev->subject)) : CIIS_PNULL,
@@ -129,6 +130,7 @@ event_from_row(struct ciis_event *ev, const struct ciis_rows *rows, size_t r)
 		ev->payload = json_object_new_object();
 	ev->created_at = (int64_t)ciis_rows_dbl(rows, r, 10);
 	ev->subject = subject ? json_tokener_parse(subject) : NULL;
+	ev->document_id = ciis_rows_i64(rows, r, 12);
 }
 
 int

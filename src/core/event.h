@@ -20,6 +20,7 @@ struct ciis_event {
 	char type[33];		/* "issue:created", … */
 	char org_id[65];
 	int64_t campus_id, building_id, issue_id;	/* 0 when not set */
+	int64_t document_id;	/* document:* events' document; 0 when not set */
 	char user_id[65];	/* target user, "" when none */
 	char actor_id[65];	/* "" when none */
 	int64_t issue_version;	/* 0 when not an issue event */

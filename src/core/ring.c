@@ -32,6 +32,7 @@ ciis_entry_new(const struct ciis_event *ev)
 	e->campus_id = ev->campus_id;
 	e->building_id = ev->building_id;
 	e->issue_id = ev->issue_id;
+	e->document_id = ev->document_id;
 	e->created_at = ev->created_at;
 	snprintf(e->user_id, sizeof e->user_id, "%s", ev->user_id);
 	e->payload = ciis_xstrdup(ev->payload ? ciis_json_text(ev->payload) : "{}");

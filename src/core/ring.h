@@ -19,6 +19,7 @@ struct ciis_entry {
 	char type[33];
 	char org_id[65];
 	int64_t campus_id, building_id, issue_id;
+	int64_t document_id;
 	int64_t created_at;	/* ms */
 	int priority, status;	/* the issue's after the event; -1 when none */
 	unsigned moved;		/* CIIS_F_STATUS / CIIS_F_PRIORITY: may have changed */

@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "core/clock.h"
+#include "core/document.h"
 #include "core/event.h"
 #include "core/issue_store.h"
 #include "core/json.h"
@@ -228,7 +229,7 @@ relay_send_error(struct relay_conn *c, const char *code)
 
 /* ---- subscriptions ---------------------------------------------------------- */
 
-enum sub_check { BY_ORG, BY_CAMPUS, BY_BUILDING, BY_ISSUE };
+enum sub_check { BY_ORG, BY_CAMPUS, BY_BUILDING, BY_ISSUE, BY_DOCUMENT };
 
 static const struct sub_kind {
 	const char *what;	/* subscribe:<what> */
@@ -240,16 +241,19 @@ static const struct sub_kind {
 	{ "campus", "campusId", BY_CAMPUS },
 	{ "building", "buildingId", BY_BUILDING },
 	{ "issue", "issueId", BY_ISSUE },
+	{ "document", "documentId", BY_DOCUMENT },	/* SPEC §10 */
 };
 
-static const char *const room_prefix[] = { "org", "heatmap", "campus", "building", "issue" };
+static const char *const room_prefix[] = {
+	"org", "heatmap", "campus", "building", "issue", "document",
+};
 
 struct sub_job {
 	struct relay_job job;		/* first: the authorization check */
 	struct relay_conn *c;		/* a reference */
 	enum sub_check check;
 	int64_t id, ack_id, after;
-	char org[CIIS_ID_MAX + 1];
+	struct ciis_principal who;	/* c's, when it asked */
 	char room[RELAY_ROOM_MAX];
 	int allowed, failed;
 };
@@ -267,9 +271,8 @@ sub_discard(struct relay_job *rj)
 	sub_free((struct sub_job *)(void *)rj);
 }
 
-/* A decimal id as a JSON string or integer, > 0; -1 otherwise. */
-static int64_t
-json_id(struct json_object *v)
+int64_t
+relay_json_id(struct json_object *v)
 {
 	const char *s;
 	char *end;
@@ -301,11 +304,13 @@ check_work(struct relay_job *rj, struct ciis_db *db)
 	}
 	memset(&is, 0, sizeof is);
 	if (j->check == BY_CAMPUS)
-		j->allowed = ciis_campus_get(db, j->org, j->id, &pl, &err) == 0;
+		j->allowed = ciis_campus_get(db, j->who.org_id, j->id, &pl, &err) == 0;
 	else if (j->check == BY_BUILDING)
-		j->allowed = ciis_building_get(db, j->org, j->id, &pl, &err) == 0;
+		j->allowed = ciis_building_get(db, j->who.org_id, j->id, &pl, &err) == 0;
 	else if (j->check == BY_ISSUE)
-		j->allowed = ciis_issue_get(db, j->org, j->id, &is, &err) == 0;
+		j->allowed = ciis_issue_get(db, j->who.org_id, j->id, &is, &err) == 0;
+	else if (j->check == BY_DOCUMENT)
+		j->allowed = ciis_document_visible(db, &j->who, j->id, &err) == 0;
 	if (j->allowed) {
 		if (j->check == BY_ISSUE)
 			ciis_issue_cleanup(&is);
@@ -370,7 +375,7 @@ relay_last_event_id(struct json_object *data)
 		return 0;
 	if (json_object_is_type(v, json_type_string) && strcmp(json_object_get_string(v), "0") == 0)
 		return 0;
-	return json_id(v) > 0 ? json_id(v) : -2;
+	return relay_json_id(v) > 0 ? relay_json_id(v) : -2;
 }
 
 /* ---- auth.lastEventId ---------------------------------------------------------- */
@@ -415,7 +420,7 @@ subscribe(struct relay_conn *c, size_t k, int join, struct json_object *data, in
 		return;
 	}
 	if (sk->check == BY_ORG ? !json_object_is_type(v, json_type_string) ||
-	    strcmp(json_object_get_string(v), c->who.org_id) != 0 : (id = json_id(v)) < 0) {
+	    strcmp(json_object_get_string(v), c->who.org_id) != 0 : (id = relay_json_id(v)) < 0) {
 		relay_ack_error(c, ack_id, "forbidden");
 		return;
 	}
@@ -426,7 +431,7 @@ subscribe(struct relay_conn *c, size_t k, int join, struct json_object *data, in
 	j->id = id;
 	j->ack_id = ack_id;
 	j->after = relay_last_event_id(data);
-	snprintf(j->org, sizeof j->org, "%s", c->who.org_id);
+	j->who = c->who;
 	if (sk->check == BY_ORG)
 		snprintf(j->room, sizeof j->room, "%s:%s", room_prefix[k], c->who.org_id);
 	else
@@ -517,6 +522,8 @@ relay_conn_event(struct relay_conn *c, const char *name, struct json_object *dat
 		relay_presence_update(c, data, ack_id);
 	else if (strcmp(name, "presence:typing") == 0)
 		relay_presence_typing_event(c, data, ack_id);
+	else if (strcmp(name, "document:cursor") == 0)
+		relay_document_cursor_event(c, data, ack_id);
 	else if (ack_id != SIO_NO_ACK)
 		relay_ack_error(c, ack_id, "unknown_event");
 	else

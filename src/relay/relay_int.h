@@ -105,17 +105,22 @@ void relay_presence_status(struct relay_presence_out *out, const char *type, con
     const char *user, const char *name, const char *status);
 void relay_presence_typing(struct relay_presence_out *out, const char *org, const char *user,
     const char *name, const char *room, int typing);
+/* document:cursor {documentId, line, col, userId, name, lastSeen}. */
+void relay_presence_cursor(struct relay_presence_out *out, const char *org, const char *user,
+    const char *name, int64_t document_id, int64_t line, int64_t col);
 void relay_presence_out_free(struct relay_presence_out *out);
 
-/* Ephemeral entries (presence) carry no offset and are never replayed. */
+/* Ephemeral entries (presence, document:cursor) carry no offset and are
+ * never replayed. */
 int relay_entry_ephemeral(const struct ciis_entry *e);
 /* The room of a presence:typing entry. */
 void relay_typing_room(const struct ciis_entry *e, char out[RELAY_ROOM_MAX]);
 /* The user an entry is not echoed to ("" for most). */
 void relay_entry_sender(const struct ciis_entry *e, char out[CIIS_ID_MAX + 1]);
-/* The client events presence:update and presence:typing. */
+/* The client events presence:update, presence:typing and document:cursor. */
 void relay_presence_update(struct relay_conn *c, struct json_object *data, int64_t ack_id);
 void relay_presence_typing_event(struct relay_conn *c, struct json_object *data, int64_t ack_id);
+void relay_document_cursor_event(struct relay_conn *c, struct json_object *data, int64_t ack_id);
 
 /* ---- relay_hub.c: answers ---- */
 
@@ -123,6 +128,8 @@ void relay_ack_ok(struct relay_conn *c, int64_t ack_id);
 void relay_ack_error(struct relay_conn *c, int64_t ack_id, const char *error);
 /* An "error" event {"code": code}. */
 void relay_send_error(struct relay_conn *c, const char *code);
+/* A decimal id as a JSON string or integer, > 0; -1 otherwise. */
+int64_t relay_json_id(struct json_object *v);
 /* data's lastEventId: absent → -1; a number or decimal string ≥ 0; bad → -2. */
 int64_t relay_last_event_id(struct json_object *data);
 /* auth.lastEventId: replay the events of c's own user room (its
@@ -142,6 +149,8 @@ void relay_session_status(struct relay_conn *c, const char *status);
 void relay_session_close(struct relay_conn *c);
 /* c says it is (not) typing in room: presence:typing, through the table. */
 void relay_session_typing(struct relay_conn *c, const char *room, int typing);
+/* c's cursor in a document it has joined: document:cursor, through the table. */
+void relay_session_cursor(struct relay_conn *c, int64_t document_id, int64_t line, int64_t col);
 /* Write the queue now (a job), e.g. before a lookup that must see it. */
 void relay_sessions_flush_now(struct relay_hub *h);
 

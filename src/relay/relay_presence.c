@@ -1,15 +1,16 @@
 /* Presence (SPEC §8, §11 "Presence", "Relayed ephemera"): user:online,
- * user:offline, presence:updated and presence:typing.  They travel as every
- * other event does, through the events table, so that every relay process
- * sees them: the flush that writes a socket's presence row appends them in
- * the same transaction (relay_sessions.c), and the tailer hands them back
- * to every loop.  They are ephemeral: sent without an offset, never
+ * user:offline, presence:updated, presence:typing and document:cursor.
+ * They travel as every other event does, through the events table, so that
+ * every relay process sees them: the flush that writes a socket's presence
+ * row appends them in the same transaction (relay_sessions.c), and the
+ * tailer hands them back to every loop.  They are ephemeral: sent without an offset, never
  * replayed, and the ones a user sends are not echoed to that user.
  *
  * user:online is appended when a user's first fresh presence row is
  * written, user:offline when the last one goes (closed, or dropped with a
  * relay that stopped refreshing it); the count is taken under a lock on
- * the user's rows, so two relays never both see themselves first. */
+ * the user's row of presence_users, so two relays never both see
+ * themselves first (or last). */
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -79,6 +80,20 @@ relay_presence_typing(struct relay_presence_out *out, const char *org, const cha
 }
 
 void
+relay_presence_cursor(struct relay_presence_out *out, const char *org, const char *user,
+    const char *name, int64_t document_id, int64_t line, int64_t col)
+{
+	struct ciis_event *ev = push(out, "document:cursor", org, user, name);
+	char id[24];
+
+	snprintf(id, sizeof id, "%" PRId64, document_id);
+	ev->document_id = document_id;
+	json_object_object_add(ev->payload, "documentId", json_object_new_string(id));
+	json_object_object_add(ev->payload, "line", json_object_new_int64(line));
+	json_object_object_add(ev->payload, "col", json_object_new_int64(col));
+}
+
+void
 relay_presence_out_free(struct relay_presence_out *out)
 {
 	for (size_t i = 0; i < out->n; i++)
@@ -92,7 +107,8 @@ relay_presence_out_free(struct relay_presence_out *out)
 int
 relay_entry_ephemeral(const struct ciis_entry *e)
 {
-	return strncmp(e->type, "user:", 5) == 0 || strncmp(e->type, "presence:", 9) == 0;
+	return strncmp(e->type, "user:", 5) == 0 || strncmp(e->type, "presence:", 9) == 0 ||
+	    strcmp(e->type, "document:cursor") == 0;
 }
 
 /* The room of a presence:typing entry, from its columns. */
@@ -110,14 +126,16 @@ relay_typing_room(const struct ciis_entry *e, char out[RELAY_ROOM_MAX])
 }
 
 /* Who sent it, for the entries not echoed to their sender (presence:updated,
- * presence:typing): out gets the payload's userId, or "" for the others. */
+ * presence:typing, document:cursor): out gets the payload's userId, or ""
+ * for the others. */
 void
 relay_entry_sender(const struct ciis_entry *e, char out[CIIS_ID_MAX + 1])
 {
 	struct json_object *o, *v;
 
 	out[0] = '\0';
-	if (strcmp(e->type, "presence:updated") != 0 && strcmp(e->type, "presence:typing") != 0)
+	if (strcmp(e->type, "presence:updated") != 0 && strcmp(e->type, "presence:typing") != 0 &&
+	    strcmp(e->type, "document:cursor") != 0)
 		return;
 	if ((o = json_tokener_parse(e->payload)) == NULL)
 		return;
@@ -186,5 +204,42 @@ relay_presence_typing_event(struct relay_conn *c, struct json_object *data, int6
 		return;
 	}
 	relay_session_typing(c, room, json_object_get_boolean(v));
+	relay_ack_ok(c, ack_id);
+}
+
+/* A count ≥ 0 that fits a JSON number exactly; -1 otherwise. */
+static int64_t
+position_field(struct json_object *data, const char *key)
+{
+	struct json_object *v;
+	int64_t n;
+
+	if (!json_object_object_get_ex(data, key, &v) || !json_object_is_type(v, json_type_int))
+		return -1;
+	n = json_object_get_int64(v);
+	return n >= 0 && n <= 9007199254740991LL ? n : -1;
+}
+
+/* document:cursor {documentId, line, col} → to document:{id}'s other
+ * members; the sender must have joined it (subscribe:document). */
+void
+relay_document_cursor_event(struct relay_conn *c, struct json_object *data, int64_t ack_id)
+{
+	struct json_object *v;
+	char room[RELAY_ROOM_MAX];
+	int64_t id, line, col;
+
+	if (!json_object_is_type(data, json_type_object) ||
+	    !json_object_object_get_ex(data, "documentId", &v) || (id = relay_json_id(v)) < 0 ||
+	    (line = position_field(data, "line")) < 0 || (col = position_field(data, "col")) < 0) {
+		bad(c, ack_id, "bad_request");
+		return;
+	}
+	snprintf(room, sizeof room, "document:%" PRId64, id);
+	if (!relay_conn_in(c, room)) {
+		bad(c, ack_id, "forbidden");
+		return;
+	}
+	relay_session_cursor(c, id, line, col);
 	relay_ack_ok(c, ack_id);
 }

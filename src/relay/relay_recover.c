@@ -143,7 +143,7 @@ recovered(struct relay_replay *r)
 static int
 room_ok(const struct relay_conn *c, const char *name, size_t n)
 {
-	static const char *const by_id[] = { "campus:", "building:", "issue:" };
+	static const char *const by_id[] = { "campus:", "building:", "issue:", "document:" };
 	char own[RELAY_ROOM_MAX];
 
 	if (n == 0 || n >= RELAY_ROOM_MAX)

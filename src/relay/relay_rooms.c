@@ -204,6 +204,8 @@ relay_entry_rooms(const struct ciis_entry *e, char out[][RELAY_ROOM_MAX])
 		snprintf(out[n++], RELAY_ROOM_MAX, "user:%s", e->user_id);
 	} else if (strcmp(e->type, "presence:typing") == 0) {
 		relay_typing_room(e, out[n++]);
+	} else if (strncmp(e->type, "document:", 9) == 0 && e->document_id > 0) {
+		snprintf(out[n++], RELAY_ROOM_MAX, "document:%" PRId64, e->document_id);
 	} else if (strncmp(e->type, "user:", 5) == 0 || strcmp(e->type, "presence:updated") == 0) {
 		snprintf(out[n++], RELAY_ROOM_MAX, "org:%s", e->org_id);
 	}

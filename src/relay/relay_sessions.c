@@ -27,7 +27,7 @@
 #define BATCH_MAX 500		/* changes per transaction */
 #define PENDING_MAX 200000	/* changes kept while the database is away */
 
-enum srec_op { SREC_OPEN, SREC_ROOMS, SREC_STATUS, SREC_TYPING, SREC_CLOSE };
+enum srec_op { SREC_OPEN, SREC_ROOMS, SREC_STATUS, SREC_TYPING, SREC_CURSOR, SREC_CLOSE };
 
 struct relay_srec {
 	enum srec_op op;
@@ -38,6 +38,7 @@ struct relay_srec {
 	char status[8];
 	char room[RELAY_ROOM_MAX];	/* TYPING */
 	int typing;
+	int64_t document_id, line, col;	/* CURSOR */
 	int64_t start_id;
 	char *rooms;			/* owned: OPEN, ROOMS */
 };
@@ -54,14 +55,18 @@ struct flush_job {
 	int64_t rooms;			/* the hub's, when queued */
 };
 
-/* Under a lock on the user's rows (the index range), so that of two relays
- * writing the user's first (or last) socket at once one waits for the other. */
+/* The user's row of presence_users, locked to COMMIT (inserted the first
+ * time): of two relays writing the user's first (or last) socket at once,
+ * one waits for the other, and its count sees the other's change. */
+static const char SQL_PRESENCE_LOCK[] =
+    "INSERT INTO presence_users (org_id, user_id) VALUES (?, ?)"
+    " ON DUPLICATE KEY UPDATE user_id = VALUES(user_id)";
 static const char SQL_PRESENCE_COUNT[] =
     "SELECT COUNT(*) FROM presence WHERE org_id = ? AND user_id = ?"
-    " AND seen_at > UTC_TIMESTAMP(3) - INTERVAL 60 SECOND FOR UPDATE";
+    " AND seen_at > UTC_TIMESTAMP(3) - INTERVAL 60 SECOND";
 static const char SQL_PRESENCE_STALE[] =
-    "SELECT DISTINCT org_id, user_id, name FROM presence"
-    " WHERE seen_at < UTC_TIMESTAMP(3) - INTERVAL 60 SECOND FOR UPDATE";
+    "SELECT org_id, user_id, MIN(name) FROM presence"
+    " WHERE seen_at < UTC_TIMESTAMP(3) - INTERVAL 60 SECOND GROUP BY org_id, user_id";
 static const char SQL_PRESENCE_OPEN[] =
     "INSERT INTO presence (socket_id, org_id, user_id, name, status, process_id, seen_at)"
     " VALUES (?, ?, ?, ?, 'online', ?, UTC_TIMESTAMP(3))";
@@ -84,7 +89,8 @@ static const char SQL_PRESENCE_REFRESH[] =
 static const char SQL_SESSION_REFRESH[] =
     "UPDATE relay_sessions SET seen_at = UTC_TIMESTAMP(3) WHERE process_id = ?";
 static const char SQL_PRESENCE_DEAD[] =
-    "DELETE FROM presence WHERE seen_at < UTC_TIMESTAMP(3) - INTERVAL 60 SECOND";
+    "DELETE FROM presence WHERE org_id = ? AND user_id = ?"
+    " AND seen_at < UTC_TIMESTAMP(3) - INTERVAL 60 SECOND";
 static const char SQL_SESSION_DEAD[] =
     "DELETE FROM relay_sessions WHERE seen_at < UTC_TIMESTAMP(3) - INTERVAL ? SECOND";
 static const char SQL_PROCESS_PUT[] =
@@ -99,7 +105,17 @@ static const char SQL_SESSION_GET[] =
 
 /* ---- writing, on the worker ------------------------------------------------------ */
 
-/* How many fresh presence rows the user has: -1 on error. */
+/* Take the user's lock (before touching any of the user's presence rows,
+ * so that every writer takes the locks in the same order). */
+static int
+lock_user(struct ciis_db *db, const char *org, const char *user, struct ciis_err *err)
+{
+	struct ciis_param p[] = { CIIS_PSTR(org), CIIS_PSTR(user) };
+
+	return ciis_db_exec(db, SQL_PRESENCE_LOCK, p, 2, NULL, NULL, err);
+}
+
+/* How many fresh presence rows the user has, under lock_user: -1 on error. */
 static long
 user_rows(struct ciis_db *db, const char *org, const char *user, struct ciis_err *err)
 {
@@ -123,9 +139,11 @@ write_open(struct ciis_db *db, const struct relay_srec *r, const char *process_i
 	struct ciis_param q[] = { CIIS_PSTR(r->pid), CIIS_PSTR(r->sid), CIIS_PSTR(r->org),
 		CIIS_PSTR(r->user), CIIS_PSTR(process_id), CIIS_PI64(r->start_id),
 		CIIS_PSTR(r->rooms) };
-	long before = user_rows(db, r->org, r->user, err);
+	long before;
 
-	if (before < 0 || ciis_db_exec(db, SQL_PRESENCE_OPEN, p, 5, NULL, NULL, err) != 0)
+	if (lock_user(db, r->org, r->user, err) != 0 ||
+	    (before = user_rows(db, r->org, r->user, err)) < 0 ||
+	    ciis_db_exec(db, SQL_PRESENCE_OPEN, p, 5, NULL, NULL, err) != 0)
 		return -1;
 	if (before == 0)
 		relay_presence_status(out, "user:online", r->org, r->user, r->name, "online");
@@ -141,7 +159,8 @@ write_close(struct ciis_db *db, const struct relay_srec *r, const char *process_
 	uint64_t gone = 0;
 	long left;
 
-	if (ciis_db_exec(db, SQL_PRESENCE_CLOSE, p, 1, &gone, NULL, err) != 0 ||
+	if (lock_user(db, r->org, r->user, err) != 0 ||
+	    ciis_db_exec(db, SQL_PRESENCE_CLOSE, p, 1, &gone, NULL, err) != 0 ||
 	    (left = user_rows(db, r->org, r->user, err)) < 0)
 		return -1;
 	/* gone == 0: the row had already been dropped, with its user:offline */
@@ -173,6 +192,9 @@ write_rec(struct ciis_db *db, const struct relay_srec *r, const char *process_id
 	case SREC_TYPING:
 		relay_presence_typing(out, r->org, r->user, r->name, r->room, r->typing);
 		return 0;
+	case SREC_CURSOR:
+		relay_presence_cursor(out, r->org, r->user, r->name, r->document_id, r->line, r->col);
+		return 0;
 	case SREC_CLOSE:
 		return write_close(db, r, process_id, out, err);
 	}
@@ -189,15 +211,17 @@ drop_dead(struct ciis_db *db, struct relay_presence_out *out, struct ciis_err *e
 
 	if (ciis_db_query(db, SQL_PRESENCE_STALE, NULL, 0, &stale, err) != 0)
 		return -1;
-	if (stale.nrows > 0 && ciis_db_exec(db, SQL_PRESENCE_DEAD, NULL, 0, NULL, NULL, err) != 0)
-		rc = -1;
 	for (size_t i = 0; rc == 0 && i < stale.nrows; i++) {
 		const char *org = ciis_rows_get(&stale, i, 0), *user = ciis_rows_get(&stale, i, 1);
-		long left = user_rows(db, org, user, err);
+		struct ciis_param p[] = { CIIS_PSTR(org), CIIS_PSTR(user) };
+		uint64_t gone = 0;
+		long left;
 
-		if (left < 0)
+		if (lock_user(db, org, user, err) != 0 ||
+		    ciis_db_exec(db, SQL_PRESENCE_DEAD, p, 2, &gone, NULL, err) != 0 ||
+		    (left = user_rows(db, org, user, err)) < 0)
 			rc = -1;
-		else if (left == 0)
+		else if (gone > 0 && left == 0)
 			relay_presence_status(out, "user:offline", org, user, ciis_rows_get(&stale, i, 2),
 			    "offline");
 	}
@@ -460,6 +484,19 @@ relay_session_typing(struct relay_conn *c, const char *room, int typing)
 	r = add(c, SREC_TYPING);
 	snprintf(r->room, sizeof r->room, "%s", room);
 	r->typing = typing;
+}
+
+void
+relay_session_cursor(struct relay_conn *c, int64_t document_id, int64_t line, int64_t col)
+{
+	struct relay_srec *r;
+
+	if (c->key[0] == '\0')
+		return;
+	r = add(c, SREC_CURSOR);
+	r->document_id = document_id;
+	r->line = line;
+	r->col = col;
 }
 
 void

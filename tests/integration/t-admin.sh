@@ -92,10 +92,14 @@ check "migrate: applied 001" out_has "applied 001_schema.sql"
 check "migrate: applied 002" out_has "applied 002_sse_streams.sql"
 check "migrate: applied 003" out_has "applied 003_relay_sessions.sql"
 check "migrate: applied 004" out_has "applied 004_relay_processes.sql"
+check "migrate: applied 005" out_has "applied 005_documents.sql"
+check "migrate: applied 006" out_has "applied 006_presence_users.sql"
 check_eq "schema_version after migrate" "1	001_schema.sql
 2	002_sse_streams.sql
 3	003_relay_sessions.sql
-4	004_relay_processes.sql" \
+4	004_relay_processes.sql
+5	005_documents.sql
+6	006_presence_users.sql" \
 	"$(sql 'SELECT version, name FROM schema_version ORDER BY version')"
 expect_rc "migrate again" 0 -c "$conf" migrate --sql-dir="$top_srcdir/sql"
 check "migrate again: nothing to apply" out_has "nothing to apply"

@@ -110,6 +110,24 @@ await check('presence: the first socket of a user → user:online, the last one 
   for (const w of watchers) w.close();
 });
 
+await check('presence: a user\'s first sockets opened at once on two relay processes → user:online once; closed at once → user:offline once', async () => {
+  const watcher = await f.connect(f.tok('race-watch'), { transports: ['websocket'] });
+  await ack(watcher, 'subscribe:organization', { organizationId: env.ORG_A });
+  const users = Array.from({ length: 8 }, (_, i) => f.user(`race${i}`));
+  const pairs = await Promise.all(users.map((u) => {
+    const t = f.tok('race', { user: u });
+    return Promise.all([f.connect(t, { transports: ['websocket'] }), f2.connect(t, { transports: ['websocket'] })]);
+  }));
+  await waitFor('user:online of each', () => users.every((u) => about_(watcher, 'user:online', u).length));
+  await sleep(500);
+  assert.deepEqual(users.map((u) => about_(watcher, 'user:online', u).length), users.map(() => 1));
+  for (const [a, b] of pairs) { a.close(); b.close(); }
+  await waitFor('user:offline of each', () => users.every((u) => about_(watcher, 'user:offline', u).length));
+  await sleep(500);
+  assert.deepEqual(users.map((u) => about_(watcher, 'user:offline', u).length), users.map(() => 1));
+  watcher.close();
+});
+
 await check('presence:update {status} → presence:updated to the organization\'s other users, on every process; a bad status → bad_request', async () => {
   const watcher = await f2.connect(f2.tok('upd-watch'), { transports: ['websocket'] });
   await ack(watcher, 'subscribe:organization', { organizationId: env.ORG_A });
@@ -210,6 +228,79 @@ await check('presence:typing {room, isTyping} → the room\'s other members with
   await waitFor('the ack', () => w.msgs.some((m) => m.ackId === 2 && m.data.ok === true));
   await waitFor('typing false', () => named(other, 'presence:typing').some((e) => e.args[0].isTyping === false));
   for (const x of [other, outsider, s]) x.close();
+  w.close();
+});
+
+// A document row as SPEC §10 has it, written straight into the table.
+function mkDocument(org, owner, collaborators = []) {
+  const id = Number(S.dbValue(`INSERT INTO documents (org_id, owner_id, title, content, created_at, updated_at)
+    VALUES ('${org}', '${owner}', 'plan', '{}', UTC_TIMESTAMP(3), UTC_TIMESTAMP(3));
+    SELECT LAST_INSERT_ID();`));
+  for (const u of collaborators) S.db(`INSERT INTO document_collaborators VALUES (${id}, '${u}')`);
+  return id;
+}
+
+await check('subscribe:document: the owner, a collaborator and an admin of the organization join document:{id}; any other user, another organization\'s admin and a document that does not exist → forbidden', async () => {
+  const [owner, collab, stranger] = ['doc-owner', 'doc-collab', 'doc-stranger'].map((w) => f.user(w));
+  const doc = mkDocument(env.ORG_A, owner, [collab]);
+  const join = async (tok, documentId = doc) => {
+    const s = await f.connect(tok, { transports: ['websocket'] });
+    const a = await ack(s, 'subscribe:document', { documentId: String(documentId) });
+    s.close();
+    return a;
+  };
+  const ok = { ok: true, room: `document:${doc}`, replayed: 0 };
+  assert.deepEqual(await join(f.tok('o', { user: owner })), ok, 'owner');
+  assert.deepEqual(await join(f.tok('c', { user: collab })), ok, 'collaborator');
+  assert.deepEqual(await join(f.tok('a', { role: 'admin' })), ok, 'admin');
+  const refused = { ok: false, error: 'forbidden' };
+  assert.deepEqual(await join(f.tok('s', { user: stranger, role: 'staff' })), refused, 'not shared with');
+  assert.deepEqual(await join(f.tok('b', { org: env.ORG_B, role: 'admin' })), refused, 'another organization');
+  assert.deepEqual(await join(f.tok('o', { user: owner }), doc + 1000000), refused, 'no such document');
+  assert.deepEqual(await join(f.tok('o', { user: owner }), 'x1'), refused, 'not an id');
+});
+
+await check('document:cursor {documentId, line, col} → document:{id}\'s other members on every process, with userId and name, never echoed, stored or replayed; not joined → forbidden; bad positions → bad_request', async () => {
+  const [owner, collab] = ['cur-owner', 'cur-collab'].map((w) => f.user(w));
+  const doc = mkDocument(env.ORG_A, owner, [collab]);
+  const room = { documentId: String(doc) };
+  const s = await f.connect(jwt({ userId: owner, organizationId: env.ORG_A, role: 'viewer', name: 'Ola' }), { transports: ['websocket'] });
+  const peer = await f2.connect(f2.tok('c', { user: collab }), { transports: ['websocket'] });	// the other relay
+  const admin = await f.connect(f.tok('cur-admin', { role: 'admin' }));	// polling, then upgrade
+  const other = await f.connect(f.tok('cur-other', { role: 'admin' }), { transports: ['websocket'] });
+  for (const x of [s, peer, admin]) assert.equal((await ack(x, 'subscribe:document', room)).ok, true);
+  const other2 = mkDocument(env.ORG_A, owner);
+  assert.equal((await ack(other, 'subscribe:document', { documentId: other2 })).ok, true, 'a number works too');
+  const before = lastEventId();
+  assert.deepEqual(await ack(s, 'document:cursor', { ...room, line: 3, col: 14 }), { ok: true });
+  for (const x of [peer, admin]) {
+    const c = await waitFor('document:cursor', () => named(x, 'document:cursor')[0]);
+    assert.equal(c.args.length, 1, 'no offset');
+    const { documentId, line, col, userId, name } = c.args[0];
+    assert.deepEqual({ documentId, line, col, userId, name },
+      { documentId: String(doc), line: 3, col: 14, userId: owner, name: 'Ola' });
+  }
+  await sleep(300);
+  assert.deepEqual(named(s, 'document:cursor'), [], 'not echoed');
+  assert.deepEqual(named(other, 'document:cursor'), [], 'not in another document\'s room');
+  assert.deepEqual(await ack(other, 'document:cursor', { ...room, line: 1, col: 1 }), { ok: false, error: 'forbidden' });
+  for (const bad of [{ ...room, line: -1, col: 0 }, { ...room, line: 1 }, { ...room, line: '1', col: 2 },
+    { documentId: 'd', line: 1, col: 1 }, { line: 1, col: 1 }])
+    assert.deepEqual(await ack(s, 'document:cursor', bad), { ok: false, error: 'bad_request' }, JSON.stringify(bad));
+  // a /ws sender, and the cursor goes to the other relay's member too
+  const w = await f.wsOpen(`?token=${f.tok('c', { user: collab })}`);
+  w.send(JSON.stringify({ event: 'subscribe:document', data: room, ackId: 1 }));
+  await waitFor('the ack', () => w.msgs.some((m) => m.ackId === 1 && m.data.ok === true));
+  w.send(JSON.stringify({ event: 'document:cursor', data: { ...room, line: 0, col: 7 }, ackId: 2 }));
+  await waitFor('the ack', () => w.msgs.some((m) => m.ackId === 2 && m.data.ok === true));
+  await waitFor('the /ws cursor at the owner', () => named(s, 'document:cursor').some((e) => e.args[0].col === 7));
+  // ephemeral: a rejoin with lastEventId replays none of them
+  const late = await f.connect(f.tok('c', { user: collab }), { transports: ['websocket'] });
+  assert.deepEqual(await ack(late, 'subscribe:document', { ...room, lastEventId: before }),
+    { ok: true, room: `document:${doc}`, replayed: 0 });
+  await sleep(300);
+  assert.deepEqual(named(late, 'document:cursor'), [], 'not replayed');
+  for (const x of [s, peer, admin, other, late]) x.close();
   w.close();
 });
 
