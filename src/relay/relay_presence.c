@@ -75,6 +75,8 @@ relay_presence_typing(struct relay_presence_out *out, const char *org, const cha
 		ev->building_id = id;
 	else if (strncmp(room, "issue:", 6) == 0)
 		ev->issue_id = id;
+	else if (strncmp(room, "document:", 9) == 0)
+		ev->document_id = id;
 	json_object_object_add(ev->payload, "room", json_object_new_string(room));
 	json_object_object_add(ev->payload, "isTyping", json_object_new_boolean(typing));
 }
@@ -115,7 +117,9 @@ relay_entry_ephemeral(const struct ciis_entry *e)
 void
 relay_typing_room(const struct ciis_entry *e, char out[RELAY_ROOM_MAX])
 {
-	if (e->issue_id > 0)
+	if (e->document_id > 0)
+		snprintf(out, RELAY_ROOM_MAX, "document:%" PRId64, e->document_id);
+	else if (e->issue_id > 0)
 		snprintf(out, RELAY_ROOM_MAX, "issue:%" PRId64, e->issue_id);
 	else if (e->building_id > 0)
 		snprintf(out, RELAY_ROOM_MAX, "building:%" PRId64, e->building_id);
@@ -187,7 +191,7 @@ relay_presence_update(struct relay_conn *c, struct json_object *data, int64_t ac
 void
 relay_presence_typing_event(struct relay_conn *c, struct json_object *data, int64_t ack_id)
 {
-	static const char *const kinds[] = { "org:", "campus:", "building:", "issue:" };
+	static const char *const kinds[] = { "org:", "campus:", "building:", "issue:", "document:" };
 	const char *room = string_field(data, "room");
 	struct json_object *v;
 	int kind_ok = 0;

@@ -105,17 +105,49 @@ static const char SQL_SESSION_GET[] =
 
 /* ---- writing, on the worker ------------------------------------------------------ */
 
-/* Take the user's lock (before touching any of the user's presence rows,
- * so that every writer takes the locks in the same order). */
-static int
-lock_user(struct ciis_db *db, const char *org, const char *user, struct ciis_err *err)
-{
-	struct ciis_param p[] = { CIIS_PSTR(org), CIIS_PSTR(user) };
+/* A user whose presence_users row a flush locks. */
+struct user_key {
+	const char *org, *user;
+};
 
-	return ciis_db_exec(db, SQL_PRESENCE_LOCK, p, 2, NULL, NULL, err);
+static int
+user_key_cmp(const void *a, const void *b)
+{
+	const struct user_key *x = a, *y = b;
+	int c = strcmp(x->org, y->org);
+
+	return c != 0 ? c : strcmp(x->user, y->user);
 }
 
-/* How many fresh presence rows the user has, under lock_user: -1 on error. */
+/* Lock the presence_users rows of every user whose first or last socket
+ * the flush may write (its opens and closes, and the users of the stale
+ * rows it drops), sorted, before any presence row is touched: two flushes
+ * then never wait on each other in a cycle. */
+static int
+lock_users(struct ciis_db *db, const struct flush_job *j, const struct ciis_rows *stale,
+    struct ciis_err *err)
+{
+	size_t n = 0, cap = j->n + stale->nrows;
+	struct user_key *keys = ciis_xcalloc(cap ? cap : 1, sizeof *keys);
+	int rc = 0;
+
+	for (size_t i = 0; i < j->n; i++)
+		if (j->recs[i].op == SREC_OPEN || j->recs[i].op == SREC_CLOSE)
+			keys[n++] = (struct user_key){ j->recs[i].org, j->recs[i].user };
+	for (size_t i = 0; i < stale->nrows; i++)
+		keys[n++] = (struct user_key){ ciis_rows_get(stale, i, 0), ciis_rows_get(stale, i, 1) };
+	qsort(keys, n, sizeof *keys, user_key_cmp);
+	for (size_t i = 0; rc == 0 && i < n; i++)
+		if (i == 0 || user_key_cmp(&keys[i - 1], &keys[i]) != 0) {
+			struct ciis_param p[] = { CIIS_PSTR(keys[i].org), CIIS_PSTR(keys[i].user) };
+
+			rc = ciis_db_exec(db, SQL_PRESENCE_LOCK, p, 2, NULL, NULL, err);
+		}
+	free(keys);
+	return rc;
+}
+
+/* How many fresh presence rows the user has, under lock_users: -1 on error. */
 static long
 user_rows(struct ciis_db *db, const char *org, const char *user, struct ciis_err *err)
 {
@@ -141,8 +173,7 @@ write_open(struct ciis_db *db, const struct relay_srec *r, const char *process_i
 		CIIS_PSTR(r->rooms) };
 	long before;
 
-	if (lock_user(db, r->org, r->user, err) != 0 ||
-	    (before = user_rows(db, r->org, r->user, err)) < 0 ||
+	if ((before = user_rows(db, r->org, r->user, err)) < 0 ||
 	    ciis_db_exec(db, SQL_PRESENCE_OPEN, p, 5, NULL, NULL, err) != 0)
 		return -1;
 	if (before == 0)
@@ -159,8 +190,7 @@ write_close(struct ciis_db *db, const struct relay_srec *r, const char *process_
 	uint64_t gone = 0;
 	long left;
 
-	if (lock_user(db, r->org, r->user, err) != 0 ||
-	    ciis_db_exec(db, SQL_PRESENCE_CLOSE, p, 1, &gone, NULL, err) != 0 ||
+	if (ciis_db_exec(db, SQL_PRESENCE_CLOSE, p, 1, &gone, NULL, err) != 0 ||
 	    (left = user_rows(db, r->org, r->user, err)) < 0)
 		return -1;
 	/* gone == 0: the row had already been dropped, with its user:offline */
@@ -204,41 +234,37 @@ write_rec(struct ciis_db *db, const struct relay_srec *r, const char *process_id
 /* Rows of relays that stopped refreshing them go; a user left without a
  * fresh row goes offline. */
 static int
-drop_dead(struct ciis_db *db, struct relay_presence_out *out, struct ciis_err *err)
+drop_dead(struct ciis_db *db, const struct ciis_rows *stale, struct relay_presence_out *out,
+    struct ciis_err *err)
 {
-	struct ciis_rows stale;
 	int rc = 0;
 
-	if (ciis_db_query(db, SQL_PRESENCE_STALE, NULL, 0, &stale, err) != 0)
-		return -1;
-	for (size_t i = 0; rc == 0 && i < stale.nrows; i++) {
-		const char *org = ciis_rows_get(&stale, i, 0), *user = ciis_rows_get(&stale, i, 1);
+	for (size_t i = 0; rc == 0 && i < stale->nrows; i++) {
+		const char *org = ciis_rows_get(stale, i, 0), *user = ciis_rows_get(stale, i, 1);
 		struct ciis_param p[] = { CIIS_PSTR(org), CIIS_PSTR(user) };
 		uint64_t gone = 0;
 		long left;
 
-		if (lock_user(db, org, user, err) != 0 ||
-		    ciis_db_exec(db, SQL_PRESENCE_DEAD, p, 2, &gone, NULL, err) != 0 ||
+		if (ciis_db_exec(db, SQL_PRESENCE_DEAD, p, 2, &gone, NULL, err) != 0 ||
 		    (left = user_rows(db, org, user, err)) < 0)
 			rc = -1;
 		else if (gone > 0 && left == 0)
-			relay_presence_status(out, "user:offline", org, user, ciis_rows_get(&stale, i, 2),
+			relay_presence_status(out, "user:offline", org, user, ciis_rows_get(stale, i, 2),
 			    "offline");
 	}
-	ciis_rows_free(&stale);
 	return rc;
 }
 
 static int
 refresh(struct ciis_db *db, const char *process_id, long recovery_seconds,
-    struct relay_presence_out *out, struct ciis_err *err)
+    const struct ciis_rows *stale, struct relay_presence_out *out, struct ciis_err *err)
 {
 	struct ciis_param p[] = { CIIS_PSTR(process_id) };
 	struct ciis_param q[] = { CIIS_PI64(recovery_seconds) };
 
 	return ciis_db_exec(db, SQL_PRESENCE_REFRESH, p, 1, NULL, NULL, err) == 0 &&
 	    ciis_db_exec(db, SQL_SESSION_REFRESH, p, 1, NULL, NULL, err) == 0 &&
-	    drop_dead(db, out, err) == 0 &&
+	    drop_dead(db, stale, out, err) == 0 &&
 	    ciis_db_exec(db, SQL_PROCESS_DEAD, NULL, 0, NULL, NULL, err) == 0 &&
 	    ciis_db_exec(db, SQL_SESSION_DEAD, q, 1, NULL, NULL, err) == 0 ? 0 : -1;
 }
@@ -258,14 +284,19 @@ static int
 write_all(struct ciis_db *db, struct flush_job *j)
 {
 	struct relay_presence_out out = { 0 };
+	struct ciis_rows stale = { 0 };
 	struct ciis_err err;
 
 	if (db == NULL || ciis_db_begin(db, &err) != 0)
 		return -1;
+	if (j->refresh && ciis_db_query(db, SQL_PRESENCE_STALE, NULL, 0, &stale, &err) != 0)
+		goto fail;
+	if (lock_users(db, j, &stale, &err) != 0)
+		goto fail;
 	for (size_t i = 0; i < j->n; i++)
 		if (write_rec(db, &j->recs[i], j->process_id, &out, &err) != 0)
 			goto fail;
-	if (j->refresh && refresh(db, j->process_id, j->recovery_seconds, &out, &err) != 0)
+	if (j->refresh && refresh(db, j->process_id, j->recovery_seconds, &stale, &out, &err) != 0)
 		goto fail;
 	if (put_process(db, j, &err) != 0)
 		goto fail;
@@ -274,11 +305,13 @@ write_all(struct ciis_db *db, struct flush_job *j)
 	if (out.n > 0)
 		ciis_event_committed();
 	relay_presence_out_free(&out);
+	ciis_rows_free(&stale);
 	return 0;
 fail:
 	ciis_log(CIIS_LOG_WARN, "relay: writing %zu socket changes failed: %s", j->n, err.message);
 	ciis_db_rollback(db);
 	relay_presence_out_free(&out);
+	ciis_rows_free(&stale);
 	return -1;
 }
 

@@ -113,7 +113,7 @@ await check('presence: the first socket of a user → user:online, the last one 
 await check('presence: a user\'s first sockets opened at once on two relay processes → user:online once; closed at once → user:offline once', async () => {
   const watcher = await f.connect(f.tok('race-watch'), { transports: ['websocket'] });
   await ack(watcher, 'subscribe:organization', { organizationId: env.ORG_A });
-  const users = Array.from({ length: 8 }, (_, i) => f.user(`race${i}`));
+  const users = Array.from({ length: 24 }, (_, i) => f.user(`race${i}`));
   const pairs = await Promise.all(users.map((u) => {
     const t = f.tok('race', { user: u });
     return Promise.all([f.connect(t, { transports: ['websocket'] }), f2.connect(t, { transports: ['websocket'] })]);
@@ -125,6 +125,29 @@ await check('presence: a user\'s first sockets opened at once on two relay proce
   await waitFor('user:offline of each', () => users.every((u) => about_(watcher, 'user:offline', u).length));
   await sleep(500);
   assert.deepEqual(users.map((u) => about_(watcher, 'user:offline', u).length), users.map(() => 1));
+  watcher.close();
+});
+
+await check('presence: the rows of a relay that stopped refreshing them are dropped by the live relays, with user:offline once, and none for a user still online elsewhere', async () => {
+  const watcher = await f2.connect(f2.tok('dead-watch'), { transports: ['websocket'] });
+  await ack(watcher, 'subscribe:organization', { organizationId: env.ORG_A });
+  const [gone, alive] = [f.user('dead-gone'), f.user('dead-alive')];
+  const live = await f.connect(f.tok('x', { user: alive }), { transports: ['websocket'] });
+  await waitFor('user:online of the live one', () => about_(watcher, 'user:online', alive).length);
+  for (const [u, k] of [[gone, 'a'], [gone, 'b'], [alive, 'c']])
+    S.db(`INSERT INTO presence (socket_id, org_id, user_id, name, status, process_id, seen_at)
+      VALUES ('dead-${process.pid}-${k}', '${env.ORG_A}', '${u}', 'Dee', 'online', 'a-dead-relay',
+      UTC_TIMESTAMP(3) - INTERVAL 2 MINUTE)`);
+  // each relay refreshes, and drops dead rows, every 20 s
+  await waitFor('the dead rows dropped', () =>
+    Number(S.dbValue(`SELECT COUNT(*) FROM presence WHERE process_id = 'a-dead-relay'`)) === 0, 30000);
+  await waitFor('user:offline of the gone one', () => about_(watcher, 'user:offline', gone).length, 5000);
+  await sleep(500);
+  assert.equal(about_(watcher, 'user:offline', gone).length, 1, 'once, over both relays and two rows');
+  assert.equal(about_(watcher, 'user:offline', gone)[0].args[0].name, 'Dee');
+  assert.deepEqual(about_(watcher, 'user:offline', alive), [], 'still online on a live relay');
+  live.close();
+  await waitFor('user:offline once it closed', () => about_(watcher, 'user:offline', alive).length);
   watcher.close();
 });
 
@@ -260,7 +283,7 @@ await check('subscribe:document: the owner, a collaborator and an admin of the o
   assert.deepEqual(await join(f.tok('o', { user: owner }), 'x1'), refused, 'not an id');
 });
 
-await check('document:cursor {documentId, line, col} → document:{id}\'s other members on every process, with userId and name, never echoed, stored or replayed; not joined → forbidden; bad positions → bad_request', async () => {
+await check('document:cursor {documentId, line, col} → document:{id}\'s other members on every process, with userId and name, never echoed or replayed; presence:typing there too; not joined → forbidden; bad positions → bad_request', async () => {
   const [owner, collab] = ['cur-owner', 'cur-collab'].map((w) => f.user(w));
   const doc = mkDocument(env.ORG_A, owner, [collab]);
   const room = { documentId: String(doc) };
@@ -287,19 +310,26 @@ await check('document:cursor {documentId, line, col} → document:{id}\'s other 
   for (const bad of [{ ...room, line: -1, col: 0 }, { ...room, line: 1 }, { ...room, line: '1', col: 2 },
     { documentId: 'd', line: 1, col: 1 }, { line: 1, col: 1 }])
     assert.deepEqual(await ack(s, 'document:cursor', bad), { ok: false, error: 'bad_request' }, JSON.stringify(bad));
-  // a /ws sender, and the cursor goes to the other relay's member too
+  // a /ws sender (the collaborator): the owner gets it
   const w = await f.wsOpen(`?token=${f.tok('c', { user: collab })}`);
   w.send(JSON.stringify({ event: 'subscribe:document', data: room, ackId: 1 }));
   await waitFor('the ack', () => w.msgs.some((m) => m.ackId === 1 && m.data.ok === true));
   w.send(JSON.stringify({ event: 'document:cursor', data: { ...room, line: 0, col: 7 }, ackId: 2 }));
   await waitFor('the ack', () => w.msgs.some((m) => m.ackId === 2 && m.data.ok === true));
   await waitFor('the /ws cursor at the owner', () => named(s, 'document:cursor').some((e) => e.args[0].col === 7));
+  // presence:typing in the document's room
+  assert.deepEqual(await ack(s, 'presence:typing', { room: `document:${doc}`, isTyping: true }), { ok: true });
+  const t = await waitFor('presence:typing in the document', () => named(peer, 'presence:typing')[0]);
+  assert.equal(t.args[0].room, `document:${doc}`);
+  assert.equal(t.args[0].userId, owner);
+  assert.deepEqual(named(other, 'presence:typing'), [], 'not in another document\'s room');
   // ephemeral: a rejoin with lastEventId replays none of them
   const late = await f.connect(f.tok('c', { user: collab }), { transports: ['websocket'] });
   assert.deepEqual(await ack(late, 'subscribe:document', { ...room, lastEventId: before }),
     { ok: true, room: `document:${doc}`, replayed: 0 });
   await sleep(300);
   assert.deepEqual(named(late, 'document:cursor'), [], 'not replayed');
+  assert.deepEqual(named(late, 'presence:typing'), [], 'typing not replayed');
   for (const x of [s, peer, admin, other, late]) x.close();
   w.close();
 });
