@@ -3,8 +3,9 @@
  * They travel as every other event does, through the events table, so that
  * every relay process sees them: the flush that writes a socket's presence
  * row appends them in the same transaction (relay_sessions.c), and the
- * tailer hands them back to every loop.  They are ephemeral: sent without an offset, never
- * replayed, and the ones a user sends are not echoed to that user.
+ * tailer hands them back to every loop.  They are ephemeral: sent without
+ * an offset, never replayed, and the ones a user sends are not echoed to
+ * that user.
  *
  * user:online is appended when a user's first fresh presence row is
  * written, user:offline when the last one goes (closed, or dropped with a
